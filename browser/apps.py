@@ -1,0 +1,7 @@
+"""App config of the browser (search) app."""
+from django.apps import AppConfig
+
+
+class BrowserConfig(AppConfig):
+    name = "browser"
+    verbose_name = "Similarity browser"

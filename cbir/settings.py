@@ -1,0 +1,149 @@
+"""Settings read from the environment, with embedded single-machine defaults.
+
+Defaults: SQLite, eager Celery (no broker), files under var/. Set DATABASE_URL,
+CELERY_BROKER_URL, PACS_DICOMWEB_URL, ... to switch to the scale-out parts.
+"""
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(int(default))).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_path(name: str, default: Path) -> Path:
+    return Path(os.environ.get(name, str(default))).resolve()
+
+
+VAR_DIR = env_path("CBIR_VAR_DIR", BASE_DIR / "var")
+MEDIA_ROOT = env_path("CBIR_MEDIA_DIR", VAR_DIR / "media")
+INDEX_DIR = env_path("CBIR_INDEX_DIR", VAR_DIR / "indexes")
+CHECKPOINT_DIR = env_path("CHECKPOINT_DIR", VAR_DIR / "models")
+DATASETS_DIR = env_path("CBIR_DATASETS", BASE_DIR.parent / "shared" / "datasets")
+FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
+# Keyed hash of patient identities -> pseudonyms; must be set per installation in production.
+PSEUDONYM_SECRET = os.environ.get("CBIR_PSEUDONYM_SECRET", "dev-only-pseudonym-secret")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "ingest",
+    "embeddings",
+    "browser",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cbir.urls"
+WSGI_APPLICATION = "cbir.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'cbir.sqlite3'}"),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Several ingestion processes may write at once; wait for the lock instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.is_dir() else []
+WHITENOISE_USE_FINDERS = True
+
+# Uploads above this size are refused with HTTP 400 (bytes).
+MAX_UPLOAD_BYTES = int(os.environ.get("CBIR_MAX_UPLOAD_BYTES", str(64 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
+
+REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "cbir.errors.api_exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+}
+
+# Celery: eager and brokerless by default, so one process does everything.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL or None)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# GPU-bound work goes to "gpu" (only GPU workers consume it), embedding to "embed",
+# index shards to "search"; everything else stays on the default "celery" queue.
+CELERY_TASK_ROUTES = {
+    "embeddings.tasks.extract_embeddings_task": {"queue": "embed"},
+    "embeddings.tasks.train_encoder_task": {"queue": "gpu"},
+    "browser.tasks.search_shard_task": {"queue": "search"},
+}
+
+DEFAULT_ENCODER = os.environ.get("CBIR_DEFAULT_ENCODER", "baseline")
+# MRPT is autotuned to this recall for the top ANN_K neighbours.
+ANN_TARGET_RECALL = float(os.environ.get("CBIR_ANN_TARGET_RECALL", "0.9"))
+ANN_K = int(os.environ.get("CBIR_ANN_K", "50"))
+# Below this many vectors the autotuner has too few points to sample: exact search.
+ANN_MIN_POINTS = int(os.environ.get("CBIR_ANN_MIN_POINTS", "200"))
+EMBED_BATCH_SIZE = int(os.environ.get("CBIR_EMBED_BATCH_SIZE", "32"))
+
+PACS_DICOMWEB_URL = os.environ.get("PACS_DICOMWEB_URL", "")
+PACS_USERNAME = os.environ.get("PACS_USERNAME", "")
+PACS_PASSWORD = os.environ.get("PACS_PASSWORD", "")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("CBIR_LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,10 @@
+"""Errors of the embeddings app."""
+from cbir.errors import CbirError, ServiceNotReady
+
+
+class UnknownEncoder(CbirError):
+    pass
+
+
+class CheckpointUnavailable(ServiceNotReady):
+    pass

@@ -1,0 +1,50 @@
+"""Walk a folder of images (optionally with a labels CSV) into the repository."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from cbir.errors import CbirError
+from ingest.models import Dataset
+from ingest.parsers.labels import read_labels_csv
+from ingest.services import ingest_image_file
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".dcm", ".dicom", ""}
+SKIPPED_NAMES = {"DICOMDIR", "labels.csv", "manifest.csv"}
+
+
+@dataclass
+class FolderReport:
+    created_ids: list[int] = field(default_factory=list)
+    existing_ids: list[int] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
+
+
+def list_image_files(root: Path, labels: dict[str, dict] | None) -> list[Path]:
+    """With a labels CSV, exactly its files; otherwise every candidate file below root."""
+    if labels is not None:
+        return [root / name for name in sorted(labels)]
+    return sorted(path for path in _walk(root) if path.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for path in root.rglob("*"):
+        if path.is_file() and not path.name.startswith(".") and path.name not in SKIPPED_NAMES:
+            yield path
+
+
+def ingest_folder(*, root: Path, dataset: Dataset, labels_csv: Path | None = None,
+                  progress: Callable[[Iterator[Path], int], Iterator[Path]] = lambda it, total: it) -> FolderReport:
+    labels = read_labels_csv(labels_csv) if labels_csv else None
+    files = list_image_files(root, labels)
+    report = FolderReport()
+    for path in progress(iter(files), len(files)):
+        relative = path.relative_to(root).as_posix()
+        try:
+            outcome = ingest_image_file(path=path, dataset=dataset, labels_row=labels.get(relative) if labels else None)
+        except (CbirError, OSError) as exc:
+            report.skipped.append((relative, getattr(exc, "message", str(exc))))
+            continue
+        (report.created_ids if outcome.created else report.existing_ids).append(outcome.image.pk)
+    return report

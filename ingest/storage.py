@@ -1,0 +1,63 @@
+"""Content-addressed files under MEDIA_ROOT, written atomically (temp file + rename)."""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from PIL import Image as PILImage
+
+THUMBNAIL_SIDE = 160
+
+
+def media_path(relative: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / relative
+
+
+def write_atomically(relative: str, data: bytes) -> str:
+    """Write bytes to MEDIA_ROOT/relative so readers never see a partial file."""
+    target = media_path(relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return relative
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.fromarray(pixels).save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def thumbnail_pixels(pixels: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
+    image = PILImage.fromarray(pixels)
+    image.thumbnail((side, side), PILImage.LANCZOS)
+    return np.asarray(image)
+
+
+def store_image_files(pixels: np.ndarray, content_hash: str) -> tuple[str, str]:
+    """Save the display PNG and its thumbnail; returns both paths relative to MEDIA_ROOT."""
+    shard = content_hash[:2]
+    pixels_path = write_atomically(f"images/{shard}/{content_hash}.png", png_bytes(pixels))
+    thumbnail_path = write_atomically(f"thumbnails/{shard}/{content_hash}.png", png_bytes(thumbnail_pixels(pixels)))
+    return pixels_path, thumbnail_path
+
+
+def remove_files(*relative_paths: str) -> None:
+    for relative in relative_paths:
+        if relative:
+            media_path(relative).unlink(missing_ok=True)
+
+
+def load_pixels(relative: str) -> np.ndarray:
+    with PILImage.open(media_path(relative)) as image:
+        return np.asarray(image.convert("L"), dtype=np.uint8)

@@ -1,0 +1,49 @@
+"""Shared test setup: API client, dataset paths, a synthetic DICOM file, media isolation."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.conf import settings
+
+
+@pytest.fixture(autouse=True)
+def isolated_media(tmp_path, settings):
+    """Each test writes images and indexes to its own folders."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.INDEX_DIR = tmp_path / "indexes"
+    settings.CHECKPOINT_DIR = tmp_path / "models"
+    from browser.services import forget_loaded_indexes
+
+    forget_loaded_indexes()
+    yield
+    forget_loaded_indexes()
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture(scope="session")
+def datasets_dir() -> Path:
+    path = Path(settings.DATASETS_DIR)
+    assert path.is_dir(), f"shared datasets not found at {path} (set CBIR_DATASETS)"
+    return path
+
+
+@pytest.fixture
+def synthetic_dicom(tmp_path) -> Path:
+    """A small CT slice with fake patient identity, written with pydicom."""
+    from tests.factories import write_ct_dicom
+
+    return write_ct_dicom(tmp_path / "ct.dcm")
+
+
+@pytest.fixture
+def gray_image() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return (rng.random((64, 80)) * 255).astype(np.uint8)
