@@ -75,3 +75,15 @@ class Image(models.Model):
     @property
     def study(self) -> Study:
         return self.series.study
+
+
+class Rejection(models.Model):
+    """Something a receiver refused, with the reason; never holds identifying content."""
+
+    channel = models.CharField(max_length=32, db_index=True)  # dicom-scp, stow-rs, hl7-mllp, hl7-http, fhir, folder, upload
+    reason = models.TextField()
+    detail = models.JSONField(default=dict, blank=True)  # e.g. SOP class, transfer syntax, message type
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]

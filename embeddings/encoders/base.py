@@ -42,3 +42,46 @@ class Encoder(ABC):
     def load(cls, checkpoint_dir: Path) -> "Encoder":
         """Rebuild a trained version from its checkpoint folder."""
         raise NotImplementedError(f"{cls.name} has no checkpoints")
+
+    def save(self, checkpoint_dir: Path) -> None:
+        """Write weights and config so that load() gives identical embeddings."""
+        raise NotImplementedError(f"{self.name} has no checkpoints")
+
+    @classmethod
+    def fit(cls, train: "TrainingData", validation: "TrainingData", options: "TrainingOptions",
+            *, progress=None) -> "FitResult":
+        """Train a new model from scratch; trainable encoders override this.
+
+        `progress(epoch, metrics: dict)` is called after every epoch when given.
+        """
+        raise NotImplementedError(f"{cls.name} needs no training")
+
+
+@dataclass
+class TrainingData:
+    """Labelled images for training, as plain arrays (no ORM, no torch)."""
+
+    images: list[np.ndarray]  # uint8 (H, W) each, any size
+    labels: list[str]
+    groups: list[str]  # patient (or duplicate-group) id per image: splits never separate a group
+    masks: list[np.ndarray] | None = None  # optional uint8 {0,1} segmentation masks, same size as images
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    epochs: int = 10
+    img_size: int = 128
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    device: str = "auto"  # auto, cpu or cuda
+    seed: int = 0
+    patience: int = 5  # early stopping: epochs without validation improvement
+    work_dir: Path | None = None  # where fit() keeps resumable state between epochs
+    extra: dict | None = None  # encoder-specific settings (embedding_dim, margin, ...)
+
+
+@dataclass
+class FitResult:
+    encoder: "Encoder"
+    history: list[dict]  # one dict per epoch: loss, validation metric, seconds
+    validation_metric: float  # higher is better (e.g. validation mAP)
