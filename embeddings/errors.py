@@ -8,3 +8,11 @@ class UnknownEncoder(CbirError):
 
 class CheckpointUnavailable(ServiceNotReady):
     pass
+
+
+class DatasetError(CbirError):
+    """A labelled-dataset folder is missing, empty or lacks the needed columns."""
+
+
+class TrainingError(CbirError):
+    pass

@@ -1,4 +1,8 @@
-"""URL routes of the frontend app."""
-from django.urls import path  # noqa: F401
+"""URL routes of the frontend app: the single page at the site root."""
+from django.urls import path
 
-urlpatterns: list = []
+from frontend import views
+
+urlpatterns = [
+    path("", views.index, name="frontend-index"),
+]

@@ -87,3 +87,95 @@ class Rejection(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class Patient(models.Model):
+    """A pseudonymous patient known from HL7/FHIR; no name, identifier or birth date, only age."""
+
+    pseudonym = models.CharField(max_length=64, unique=True)
+    sex = models.CharField(max_length=1, blank=True)  # M, F, O or empty
+    age_years = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class InboundMessage(models.Model):
+    """One accepted HL7 message or FHIR resource; its keyed digest makes a re-send a no-op."""
+
+    channel = models.CharField(max_length=16)  # hl7, fhir
+    message_key = models.CharField(max_length=64, unique=True)
+    message_type = models.CharField(max_length=32, blank=True)  # ORU^R01, DiagnosticReport, ...
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Order(models.Model):
+    """An imaging order or announced study (HL7 ORM/OMI, FHIR ImagingStudy) awaiting or linked to images."""
+
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    study = models.ForeignKey(Study, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    message = models.ForeignKey(InboundMessage, null=True, blank=True, on_delete=models.SET_NULL)
+    source_key = models.CharField(max_length=64, blank=True, db_index=True)  # keyed digest of the order number
+    accession_pseudonym = models.CharField(max_length=64, blank=True, db_index=True)
+    study_uid = models.CharField(max_length=64, blank=True, db_index=True)  # remapped
+    procedure_system = models.CharField(max_length=128, blank=True)
+    procedure_code = models.CharField(max_length=64, blank=True)
+    procedure_display = models.CharField(max_length=255, blank=True)
+    modality = models.CharField(max_length=16, blank=True)
+    status = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Report(models.Model):
+    """A de-identified diagnostic report; links to its Study by accession or Study Instance UID."""
+
+    class Status(models.TextChoices):  # FHIR DiagnosticReport.status
+        REGISTERED = "registered"
+        PRELIMINARY = "preliminary"
+        FINAL = "final"
+        AMENDED = "amended"
+        CANCELLED = "cancelled"
+        UNKNOWN = "unknown"
+
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
+    study = models.ForeignKey(Study, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
+    message = models.ForeignKey(InboundMessage, null=True, blank=True, on_delete=models.SET_NULL)
+    source_key = models.CharField(max_length=64, unique=True)  # keyed digest of the report's own identity
+    accession_pseudonym = models.CharField(max_length=64, blank=True, db_index=True)
+    study_uid = models.CharField(max_length=64, blank=True, db_index=True)  # remapped
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNKNOWN)
+    code_system = models.CharField(max_length=128, blank=True)
+    code = models.CharField(max_length=64, blank=True)
+    code_display = models.CharField(max_length=255, blank=True)
+    text = models.TextField(blank=True)
+    impression = models.TextField(blank=True)
+    issued = models.DateField(null=True, blank=True)  # shifted per patient, see ingest.deidentify
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class CodedConcept(models.Model):
+    """A coded diagnosis or finding (SNOMED CT, ICD-10, ICD-9-CM, LOINC) from a report, order or patient."""
+
+    class Role(models.TextChoices):
+        DIAGNOSIS = "diagnosis"
+        FINDING = "finding"
+
+    system = models.CharField(max_length=128, db_index=True)  # canonical URI, e.g. http://snomed.info/sct
+    code = models.CharField(max_length=64, db_index=True)
+    display = models.CharField(max_length=255, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.FINDING)
+    source = models.CharField(max_length=32, blank=True)  # hl7-dg1, hl7-obx, fhir-condition, crosswalk, ...
+    source_key = models.CharField(max_length=64, blank=True, db_index=True)  # keyed digest, FHIR Condition id
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.CASCADE, related_name="codes")
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE, related_name="codes")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="codes")
+    study = models.ForeignKey(Study, null=True, blank=True, on_delete=models.SET_NULL, related_name="codes")
+    mapped_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE,
+                                    related_name="mapped_codes")  # set on codes added by a crosswalk
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]

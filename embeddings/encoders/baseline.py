@@ -71,7 +71,7 @@ def orientation_histograms(pixels: np.ndarray, cells: int, orientations: int) ->
 
 def thumbnail_vector(pixels: np.ndarray, side: int) -> np.ndarray:
     small = np.asarray(PILImage.fromarray(pixels).resize((side, side), PILImage.BOX), dtype=np.float32)
-    return (small - small.mean()) / (small.std() + _EPS)
+    return ((small - small.mean()) / (small.std() + _EPS)).ravel()
 
 
 def intensity_histogram(pixels: np.ndarray, bins: int) -> np.ndarray:

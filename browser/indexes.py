@@ -1,0 +1,144 @@
+"""Vector index over one encoder version: MRPT autotuned to a recall target, exact below
+the size the tuner can handle. Pure NumPy/mrpt, no ORM.
+
+Distances are Euclidean. MRPT only proposes candidates; their distances are always
+recomputed exactly, so scores never depend on the index method.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+MRPT_FILE = "mrpt.bin"
+VECTORS_FILE = "vectors.npy"
+IDS_FILE = "ids.npy"
+META_FILE = "index.json"
+# mrpt 2.0.4 crashes (segfault) when autotuning on ~100 points or fewer.
+MRPT_HARD_MINIMUM = 150
+
+
+@dataclass
+class VectorIndex:
+    ids: np.ndarray  # int64 (n,) image ids
+    vectors: np.ndarray  # float32 (n, dim), C-contiguous; mrpt reads it without owning it
+    method: str  # "mrpt" or "exact"
+    params: dict = field(default_factory=dict)
+    mrpt_index: object | None = None
+
+    @property
+    def size(self) -> int:
+        return int(self.ids.shape[0])
+
+    @property
+    def ann_k(self) -> int:
+        return int(self.params.get("k", 0))
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (image ids, distances) for one query vector, nearest first."""
+        k = min(k, self.size)
+        if k <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        query = np.ascontiguousarray(query, dtype=np.float32).ravel()
+        if self.method == "mrpt" and k <= self.ann_k:
+            rows = np.asarray(self.mrpt_index.ann(query, k=k), dtype=np.int64)
+            rows = rows[rows >= 0]  # mrpt pads with -1 when fewer candidates voted
+            if rows.size < k:
+                return self.exact_search(query, k)
+        else:
+            rows = None
+        return self._rank(query, rows, k)
+
+    def exact_search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._rank(np.ascontiguousarray(query, dtype=np.float32).ravel(), None, min(k, self.size))
+
+    def exact_search_within(self, query: np.ndarray, allowed_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-k restricted to a subset of image ids (for selective filters)."""
+        rows = np.flatnonzero(np.isin(self.ids, allowed_ids))
+        return self._rank(np.ascontiguousarray(query, dtype=np.float32).ravel(), rows, min(k, rows.size))
+
+    def _rank(self, query: np.ndarray, rows: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+        candidates = self.vectors if rows is None else self.vectors[rows]
+        distances = euclidean_distances(candidates, query)
+        if k < distances.size:
+            top = np.argpartition(distances, k - 1)[:k]
+        else:
+            top = np.arange(distances.size)
+        top = top[np.argsort(distances[top], kind="stable")]
+        chosen_rows = top if rows is None else rows[top]
+        return self.ids[chosen_rows], distances[top].astype(np.float32)
+
+
+def euclidean_distances(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Distances from every row of `vectors` (n, dim) to `query` (dim,), (n,)."""
+    squared = np.einsum("ij,ij->i", vectors, vectors) - 2.0 * (vectors @ query) + float(query @ query)
+    return np.sqrt(np.maximum(squared, 0.0))
+
+
+def build_index(ids: np.ndarray, vectors: np.ndarray, *, target_recall: float, k: int,
+                min_points: int) -> VectorIndex:
+    """MRPT autotuned to `target_recall` for top-`k` when there are enough points, else exact."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    n = ids.shape[0]
+    if n < max(min_points, MRPT_HARD_MINIMUM):
+        return VectorIndex(ids, vectors, "exact", {"reason": f"{n} vectors: too few for the MRPT autotuner"})
+    import mrpt
+
+    k = min(k, n - 1)
+    started = time.perf_counter()
+    index = mrpt.MRPTIndex(vectors)
+    # The default tree cap (about sqrt(n)) cannot reach 0.9 recall on small collections.
+    index.build_autotune_sample(target_recall, k, trees_max=max(64, math.isqrt(n)))
+    params = {**index.parameters(), "k": k, "target_recall": target_recall,
+              "build_seconds": round(time.perf_counter() - started, 3)}
+    return VectorIndex(ids, vectors, "mrpt", params, index)
+
+
+def measure_recall(index: VectorIndex, queries: np.ndarray, k: int) -> float:
+    """Mean overlap of the index's top-k with exact top-k for the given query vectors."""
+    if index.method == "exact" or len(queries) == 0:
+        return 1.0
+    k = min(k, index.ann_k)
+    overlaps = []
+    for query in queries:
+        approximate, _ = index.search(query, k)
+        exact, _ = index.exact_search(query, k)
+        overlaps.append(len(set(approximate.tolist()) & set(exact.tolist())) / max(len(exact), 1))
+    return float(np.mean(overlaps))
+
+
+def recall_probe_queries(vectors: np.ndarray, count: int = 100, seed: int = 0) -> np.ndarray:
+    """Held-out-like probes: sampled points moved halfway towards another random point,
+    so a probe is never itself an indexed vector (which would flatter the recall)."""
+    rng = np.random.default_rng(seed)
+    count = min(count, len(vectors))
+    first = vectors[rng.choice(len(vectors), count, replace=False)]
+    second = vectors[rng.choice(len(vectors), count, replace=True)]
+    return np.ascontiguousarray(0.75 * first + 0.25 * second, dtype=np.float32)
+
+
+def save_index(index: VectorIndex, directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=False)
+    np.save(directory / VECTORS_FILE, index.vectors)
+    np.save(directory / IDS_FILE, index.ids)
+    if index.mrpt_index is not None:
+        index.mrpt_index.save(str(directory / MRPT_FILE))
+    (directory / META_FILE).write_text(json.dumps({"method": index.method, "params": index.params}, indent=2))
+
+
+def load_index(directory: Path) -> VectorIndex:
+    meta = json.loads((directory / META_FILE).read_text())
+    vectors = np.ascontiguousarray(np.load(directory / VECTORS_FILE), dtype=np.float32)
+    ids = np.load(directory / IDS_FILE)
+    mrpt_index = None
+    if meta["method"] == "mrpt":
+        import mrpt
+
+        mrpt_index = mrpt.MRPTIndex(vectors)
+        mrpt_index.load(str(directory / MRPT_FILE))
+    return VectorIndex(ids, vectors, meta["method"], meta["params"], mrpt_index)

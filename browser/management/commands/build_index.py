@@ -1,0 +1,27 @@
+"""manage.py build_index [--encoder NAME]: (re)build and publish the ANN index."""
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from browser.services import rebuild_index
+from cbir.errors import CbirError
+from embeddings.services import extract_embeddings, get_active_version, missing_image_ids
+
+
+class Command(BaseCommand):
+    help = "Embed what is missing and rebuild the index of an encoder's active version."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--encoder", default=settings.DEFAULT_ENCODER)
+
+    def handle(self, *args, encoder: str, **options):
+        try:
+            version = get_active_version(encoder)
+            missing = missing_image_ids(version)
+            if missing:
+                self.stdout.write(f"embedding {len(missing)} images with {version}")
+                extract_embeddings(image_ids=missing, version=version)
+            record = rebuild_index(version)
+        except CbirError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"index {record.pk} for {version}: {record.method} over {record.vector_count} vectors, "
+                          f"measured recall {record.measured_recall}")

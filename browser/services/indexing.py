@@ -1,0 +1,97 @@
+"""Build, publish and load index versions. A new index is written to a temporary folder,
+renamed into place, and only then marked READY, so a failed or half-built index is never served."""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from browser.indexes import VectorIndex, build_index, load_index, measure_recall, recall_probe_queries, save_index
+from browser.models import IndexVersion
+from cbir.errors import ServiceNotReady
+from embeddings.models import EncoderVersion
+from embeddings.selectors import load_vectors
+
+logger = logging.getLogger(__name__)
+KEEP_RETIRED = 1  # retired index folders kept on disk for a quick manual rollback
+
+_loaded: dict[int, tuple[int, VectorIndex]] = {}  # encoder version id -> (index version id, index)
+_lock = threading.Lock()
+
+
+def forget_loaded_indexes() -> None:
+    with _lock:
+        _loaded.clear()
+
+
+def index_directory(version: EncoderVersion, index_version_id: int) -> Path:
+    return Path(settings.INDEX_DIR) / version.name / version.version / f"{index_version_id:08d}"
+
+
+def rebuild_index(version: EncoderVersion) -> IndexVersion:
+    """Build an index over all searchable vectors of `version` and publish it atomically."""
+    record = IndexVersion.objects.create(encoder_version=version, path="", method="pending",
+                                         target_recall=settings.ANN_TARGET_RECALL)
+    try:
+        ids, vectors = load_vectors(version)
+        index = build_index(ids, vectors, target_recall=settings.ANN_TARGET_RECALL, k=settings.ANN_K,
+                            min_points=settings.ANN_MIN_POINTS)
+        measured = measure_recall(index, recall_probe_queries(vectors), settings.ANN_K) if index.size else None
+        directory = write_index_folder(index, index_directory(version, record.pk))
+    except Exception as exc:
+        IndexVersion.objects.filter(pk=record.pk).update(status=IndexVersion.Status.FAILED, error=str(exc)[:2000])
+        logger.exception("index build %s for %s failed", record.pk, version)
+        raise
+    publish(record, index=index, directory=directory, measured_recall=measured)
+    remove_retired_folders(version)
+    logger.info("index %s for %s ready: %s over %d vectors", record.pk, version, index.method, index.size)
+    return record
+
+
+def write_index_folder(index: VectorIndex, directory: Path) -> Path:
+    staging = directory.with_name(directory.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    save_index(index, staging)
+    os.replace(staging, directory)
+    return directory
+
+
+def publish(record: IndexVersion, *, index: VectorIndex, directory: Path, measured_recall: float | None) -> None:
+    with transaction.atomic():
+        IndexVersion.objects.filter(encoder_version=record.encoder_version, status=IndexVersion.Status.READY) \
+            .update(status=IndexVersion.Status.RETIRED)
+        record.path = str(directory)
+        record.method = index.method
+        record.vector_count = index.size
+        record.params = index.params
+        record.measured_recall = measured_recall
+        record.status = IndexVersion.Status.READY
+        record.save()
+
+
+def remove_retired_folders(version: EncoderVersion) -> None:
+    retired = IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.RETIRED).order_by("-id")
+    for old in retired[KEEP_RETIRED:]:
+        if old.path:
+            shutil.rmtree(old.path, ignore_errors=True)
+
+
+def get_serving_index(version: EncoderVersion) -> tuple[IndexVersion, VectorIndex]:
+    """The newest READY index of `version`, loaded once per process and swapped when a newer one appears."""
+    latest = IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.READY).order_by("-id").first()
+    if latest is None:
+        raise ServiceNotReady(f"encoder {version} has no index yet; run: manage.py build_index --encoder {version.name}")
+    with _lock:
+        cached = _loaded.get(version.pk)
+        if cached and cached[0] == latest.pk:
+            return latest, cached[1]
+    index = load_index(Path(latest.path))
+    with _lock:
+        _loaded[version.pk] = (latest.pk, index)
+    return latest, index

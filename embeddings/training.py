@@ -1,0 +1,231 @@
+"""The plain training loop shared by learned encoders: seeding, device, batching,
+augmentation, early stopping and resumable state. Takes and returns plain objects."""
+from __future__ import annotations
+
+import copy
+import math
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image as PILImage
+
+from embeddings.encoders.base import TrainingOptions
+
+STATE_FILE = "state.pt"
+
+
+def seed_everything(seed: int) -> None:
+    """The one place that seeds Python, NumPy and torch (CPU and CUDA)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def choose_device(name: str = "auto") -> torch.device:
+    """auto -> cuda when present, else cpu; asking for cuda without one raises ValueError."""
+    if name not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device must be auto, cpu or cuda, got {name!r}")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device cuda was asked for but torch sees no CUDA device")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def resize_square(images: Sequence[np.ndarray], size: int) -> np.ndarray:
+    """uint8 (H, W) images of any size -> uint8 (n, size, size), bilinear."""
+    out = np.zeros((len(images), size, size), np.uint8)
+    for row, image in enumerate(images):
+        if image.ndim != 2:
+            raise ValueError(f"expected a 2D grayscale image, got shape {image.shape}")
+        pil = PILImage.fromarray(np.ascontiguousarray(image, dtype=np.uint8))
+        out[row] = np.asarray(pil.resize((size, size), PILImage.BILINEAR))
+    return out
+
+
+def to_tensor(pixels: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """uint8 (n, S, S) -> float32 (n, 1, S, S) in [0, 1]."""
+    return torch.from_numpy(pixels).to(device).unsqueeze(1).float().div_(255.0)
+
+
+def augment(batch: torch.Tensor, generator: torch.Generator, *, degrees: float = 15.0,
+            scale: tuple[float, float] = (0.9, 1.1), flip: bool = True) -> torch.Tensor:
+    """Random rotation, isotropic scale and horizontal flip per image; (B, C, S, S) -> same shape."""
+    size = batch.shape[0]
+    angles = (torch.rand(size, generator=generator) * 2 - 1) * math.radians(degrees)
+    scales = scale[0] + torch.rand(size, generator=generator) * (scale[1] - scale[0])
+    flips = torch.where(torch.rand(size, generator=generator) < 0.5, -1.0, 1.0) if flip else torch.ones(size)
+    cos, sin = torch.cos(angles) / scales, torch.sin(angles) / scales
+    theta = torch.zeros(size, 2, 3)
+    theta[:, 0, 0], theta[:, 0, 1] = cos * flips, -sin
+    theta[:, 1, 0], theta[:, 1, 1] = sin * flips, cos
+    grid = F.affine_grid(theta.to(batch.device), list(batch.shape), align_corners=False)
+    return F.grid_sample(batch, grid, padding_mode="zeros", align_corners=False)
+
+
+def epoch_batches(count: int, batch_size: int, *, seed: int, epoch: int) -> list[np.ndarray]:
+    """Shuffled index batches, fixed by (seed, epoch) so a resumed run sees the same order.
+
+    A trailing batch of one image is dropped: BatchNorm cannot train on it.
+    """
+    order = np.random.default_rng([seed, epoch]).permutation(count)
+    batches = [order[start:start + batch_size] for start in range(0, count, batch_size)]
+    return [batch for batch in batches if len(batch) > 1] or batches
+
+
+@dataclass
+class EarlyStopping:
+    """Stops after `patience` epochs without the metric improving by more than min_delta."""
+
+    patience: int
+    min_delta: float = 1e-4
+    best: float = -math.inf
+    stale_epochs: int = 0
+
+    def update(self, metric: float) -> bool:
+        """Record one epoch's metric; True when it is the best so far."""
+        if metric > self.best + self.min_delta:
+            self.best, self.stale_epochs = metric, 0
+            return True
+        self.stale_epochs += 1
+        return False
+
+    @property
+    def should_stop(self) -> bool:
+        return self.stale_epochs >= self.patience
+
+
+@dataclass
+class LoopParts:
+    """What an encoder hands to the loop: its modules, optimiser and two callbacks."""
+
+    model: torch.nn.Module  # everything that trains (network plus loss head)
+    optimizer: torch.optim.Optimizer
+    train_step: Callable[[np.ndarray, torch.Generator], torch.Tensor]  # index batch -> scalar loss
+    validate: Callable[[], float]  # higher is better
+    scheduler: object | None = None  # stepped after every batch
+    steps_per_epoch: int = 1
+    batch_plan: Callable[[int], list[np.ndarray]] = field(default=lambda epoch: [])
+
+
+@dataclass
+class LoopResult:
+    history: list[dict]
+    best_metric: float
+    stopped_early: bool
+
+
+def run_training_loop(parts: LoopParts, options: TrainingOptions, *, progress=None,
+                      description: str = "train") -> LoopResult:
+    """Train epoch by epoch; keeps the best weights by validation metric, restores them at the end.
+
+    With options.work_dir the full state is written after every epoch and a later call
+    with the same work_dir continues where it stopped. `progress(epoch, metrics)` is called
+    after every epoch; when it is given, a tqdm bar shows loss and validation metric.
+    """
+    state = _load_state(options.work_dir, parts)
+    stopper = EarlyStopping(options.patience, best=state["best_metric"], stale_epochs=state["stale_epochs"])
+    history, best_weights = state["history"], state["best_weights"]
+    bar = _progress_bar(progress, options, parts, state["epoch"], description)
+    for epoch in range(state["epoch"], options.epochs):
+        if stopper.should_stop:
+            break
+        metrics = _train_one_epoch(parts, options, epoch, bar)
+        metrics["validation_metric"] = float(parts.validate())
+        if stopper.update(metrics["validation_metric"]) or best_weights is None:
+            best_weights = copy.deepcopy(parts.model.state_dict())
+        history.append(metrics)
+        if bar is not None:
+            bar.set_postfix(epoch=epoch + 1, loss=f"{metrics['loss']:.4f}", val=f"{metrics['validation_metric']:.4f}")
+        _save_state(options.work_dir, parts, epoch + 1, history, best_weights, stopper)
+        if progress is not None:
+            progress(epoch, metrics)
+    if bar is not None:
+        bar.close()
+    if best_weights is not None:
+        parts.model.load_state_dict(best_weights)
+    best = max((entry["validation_metric"] for entry in history), default=0.0)
+    return LoopResult(history=history, best_metric=best, stopped_early=stopper.should_stop)
+
+
+def _train_one_epoch(parts: LoopParts, options: TrainingOptions, epoch: int, bar) -> dict:
+    parts.model.train()
+    generator = torch.Generator().manual_seed(options.seed * 100_003 + epoch)
+    started, losses = time.monotonic(), []
+    for batch in parts.batch_plan(epoch):
+        loss = parts.train_step(batch, generator)
+        parts.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        parts.optimizer.step()
+        if parts.scheduler is not None:
+            parts.scheduler.step()
+        losses.append(float(loss.detach()))
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(epoch=epoch + 1, loss=f"{np.mean(losses):.4f}", refresh=False)
+    parts.model.eval()
+    return {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else 0.0,
+            "seconds": round(time.monotonic() - started, 2),
+            "learning_rate": float(parts.optimizer.param_groups[0]["lr"])}
+
+
+def _progress_bar(progress, options: TrainingOptions, parts: LoopParts, start_epoch: int, description: str):
+    if progress is None:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=options.epochs * parts.steps_per_epoch, initial=start_epoch * parts.steps_per_epoch,
+                desc=description, unit="batch", dynamic_ncols=True)
+
+
+def _fresh_state() -> dict:
+    return {"epoch": 0, "history": [], "best_weights": None, "best_metric": -math.inf, "stale_epochs": 0}
+
+
+def _load_state(work_dir: Path | None, parts: LoopParts) -> dict:
+    path = Path(work_dir) / STATE_FILE if work_dir else None
+    if path is None or not path.exists():
+        return _fresh_state()
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    parts.model.load_state_dict(saved["model"])
+    parts.optimizer.load_state_dict(saved["optimizer"])
+    if parts.scheduler is not None and saved.get("scheduler") is not None:
+        parts.scheduler.load_state_dict(saved["scheduler"])
+    return {key: saved[key] for key in _fresh_state()}
+
+
+def _save_state(work_dir: Path | None, parts: LoopParts, epoch: int, history: list[dict], best_weights,
+                stopper: EarlyStopping) -> None:
+    if not work_dir:
+        return
+    Path(work_dir).mkdir(parents=True, exist_ok=True)
+    state = {"epoch": epoch, "history": history, "best_weights": best_weights, "best_metric": stopper.best,
+             "stale_epochs": stopper.stale_epochs, "model": parts.model.state_dict(),
+             "optimizer": parts.optimizer.state_dict(),
+             "scheduler": parts.scheduler.state_dict() if parts.scheduler is not None else None}
+    temporary = Path(work_dir) / (STATE_FILE + ".tmp")
+    torch.save(state, temporary)
+    os.replace(temporary, Path(work_dir) / STATE_FILE)  # a crash mid-write never leaves a broken state
+
+
+@torch.inference_mode()
+def embed_in_batches(forward: Callable[[torch.Tensor], torch.Tensor], pixels: np.ndarray, *,
+                     device: torch.device, batch_size: int = 64) -> np.ndarray:
+    """uint8 (n, S, S) -> float32 (n, dim) through `forward` in eval mode."""
+    outputs = [forward(to_tensor(pixels[start:start + batch_size], device)).float().cpu().numpy()
+               for start in range(0, len(pixels), batch_size)]
+    return np.concatenate(outputs) if outputs else np.zeros((0, 0), np.float32)
+
+
+def class_indices(labels: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """(sorted class names, int64 index per label)."""
+    classes = sorted(set(labels))
+    lookup = {name: index for index, name in enumerate(classes)}
+    return classes, np.asarray([lookup[label] for label in labels], np.int64)

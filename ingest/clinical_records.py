@@ -1,0 +1,65 @@
+"""Plain records of de-identified clinical data (patients, orders, reports, codes) that the
+HL7 and FHIR parsers return and ingest.reports stores; no ORM, no raw identity."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass
+class CodeRecord:
+    system: str  # canonical URI (ingest.codes), e.g. http://snomed.info/sct
+    code: str
+    display: str = ""
+    role: str = "finding"  # diagnosis, finding
+    source: str = ""  # hl7-dg1, hl7-obx, fhir-condition, ...
+    source_key: str = ""  # keyed digest of the source resource id, when it has one
+
+
+@dataclass
+class PatientRecord:
+    pseudonym: str
+    sex: str = ""  # M, F, O or empty
+    age_years: int | None = None
+
+
+@dataclass
+class OrderRecord:
+    source_key: str = ""
+    accession_pseudonym: str = ""
+    study_uid: str = ""  # remapped
+    procedure_system: str = ""
+    procedure_code: str = ""
+    procedure_display: str = ""
+    modality: str = ""
+    status: str = ""
+    codes: list[CodeRecord] = field(default_factory=list)
+
+
+@dataclass
+class ReportRecord:
+    source_key: str
+    accession_pseudonym: str = ""
+    study_uid: str = ""  # remapped
+    status: str = "unknown"  # FHIR DiagnosticReport.status
+    code_system: str = ""
+    code: str = ""
+    code_display: str = ""
+    text: str = ""  # scrubbed of the message's known identifiers
+    impression: str = ""
+    issued: date | None = None  # already shifted per patient
+    codes: list[CodeRecord] = field(default_factory=list)
+
+
+@dataclass
+class ClinicalRecord:
+    """Everything one HL7 message or FHIR resource contributes, de-identified."""
+
+    channel: str  # hl7, fhir
+    message_key: str  # keyed digest of sender + control id, or of resource type/id
+    message_type: str  # ORU^R01, ADT^A08, DiagnosticReport, ...
+    control_id: str = ""  # HL7 MSH-10, echoed in the ACK
+    patient: PatientRecord | None = None
+    orders: list[OrderRecord] = field(default_factory=list)
+    reports: list[ReportRecord] = field(default_factory=list)
+    codes: list[CodeRecord] = field(default_factory=list)  # patient-level (DG1 in ADT, FHIR Condition)
