@@ -1,0 +1,25 @@
+"""manage.py setup_demo: ingest the demo corpus, embed it, build the indexes (idempotent)."""
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from ingest.demo import ingest_demo_corpus
+
+
+class Command(BaseCommand):
+    help = "Ingest the demo corpus and make it searchable; a second run only checks what exists."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--skip-training", action="store_true", help="serve the training-free baseline only")
+
+    def handle(self, *args, skip_training: bool, **options):
+        corpus = ingest_demo_corpus(progress=lambda files, total: tqdm(files, total=total, desc="ingest", unit="file"))
+        self.stdout.write(f"demo corpus: {corpus.source}")
+        for name, report in corpus.reports.items():
+            self.stdout.write(f"  {name}: {len(report.created_ids)} new, {len(report.existing_ids)} present, "
+                              f"{len(report.skipped)} skipped")
+        from embeddings.services import embed_and_index_new_images
+
+        embed_and_index_new_images(progress=True)  # also catches up images a previous run left unembedded
+        if not skip_training and "train_demo_encoders" in get_commands():
+            call_command("train_demo_encoders")
