@@ -47,3 +47,18 @@ def synthetic_dicom(tmp_path) -> Path:
 def gray_image() -> np.ndarray:
     rng = np.random.default_rng(0)
     return (rng.random((64, 80)) * 255).astype(np.uint8)
+
+
+@pytest.fixture
+def client_as(db):
+    """client_as("educator") -> an API client signed in as a new user with that role."""
+    from rest_framework.test import APIClient
+
+    from tests.factories import make_user
+
+    def signed_in(role: str, user=None):
+        client = APIClient()
+        client.force_login(user or make_user(role))
+        return client
+
+    return signed_in

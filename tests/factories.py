@@ -67,3 +67,34 @@ def ingest_png(*, label: str = "", modality: str = "CT", dataset=None, seed: int
     row = {"file": "x.png", "label": label, "modality": modality}
     return ingest_image_bytes(data=png_bytes(pixels, seed=seed), dataset=dataset or make_dataset("tests"),
                               labels_row=row).image
+
+
+def hl7_oru_message(*, control_id: str | None = None, patient_id: str = "PID-12345", accession: str = "ACC-777",
+                    study_uid: str = "", family: str = "DOE", given: str = "JANE", sex: str = "F",
+                    birth_date: str = "19700101", report_text: str = "No focal consolidation.",
+                    impression: str = "Right lower lobe pneumonia.",
+                    diagnosis: tuple[str, str, str] = ("486", "Pneumonia, organism unspecified", "I9C"),
+                    extra_segments: tuple[str, ...] = ()) -> str:
+    """An ORU^R01 radiology report (CR-separated) whose identity fields can be set to markers."""
+    control_id = control_id or f"MSG{next(_counter)}"
+    code, display, system = diagnosis
+    segments = [
+        f"MSH|^~\\&|RIS|HOSP|CBIR|CBIR|20240103120000||ORU^R01^ORU_R01|{control_id}|P|2.5.1",
+        f"PID|1||{patient_id}^^^HOSP^MR||{family}^{given}||{birth_date}|{sex}",
+        f"ORC|RE|ORD-1|{accession}",
+        f"OBR|1|ORD-1|{accession}|71020^CHEST XRAY 2 VIEWS^C4|||20240102090000|||||||||||{accession}||||"
+        f"20240103110000||CR|F",
+        f"OBX|1|TX|18782-3^Radiology Study observation^LN||{report_text}||||||F",
+        f"OBX|2|TX|19005-8^Impression^LN||{impression}||||||F",
+        "OBX|3|CWE|18782-3^Finding^LN||233604007^Pneumonia^SCT||||||F",
+        f"DG1|1||{code}^{display}^{system}||",
+    ]
+    if study_uid:
+        segments.insert(4, f"ZDS|{study_uid}^RIS^Application^DICOM")
+    return "\r".join([*segments, *extra_segments]) + "\r"
+
+
+def make_user(role: str, username: str | None = None):
+    from browser.accounts import create_user_with_role
+
+    return create_user_with_role(username=username or f"{role}-{next(_counter)}", password="pw-" + role, role=role)

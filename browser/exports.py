@@ -1,0 +1,92 @@
+"""Exports: a teaching set as a zip (images, FHIR Bundle, CSV index) and result lists as CSV.
+
+Everything exported comes from the de-identified repository: stored PNGs, de-identified
+DICOM files, pseudonymous ids and remapped UIDs.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+import zipfile
+
+from browser.models import TeachingCase, TeachingSet
+from ingest.storage import media_path
+
+CASE_COLUMNS = ["position", "image_id", "file", "label", "modality", "body_part", "dataset", "study_uid",
+                "series_uid", "sop_uid", "teaching_note", "key_findings"]
+RESULT_COLUMNS = ["rank", "id", "distance", "score", "label", "modality", "body_part", "dataset"]
+DCM_SYSTEM = "http://dicom.nema.org/resources/ontology/DCM"
+
+
+def export_teaching_set_zip(teaching_set: TeachingSet, *, image_format: str = "png") -> bytes:
+    """Zip of images/ (PNG, or DICOM where a de-identified DICOM exists), cases.csv and bundle.json."""
+    cases = list(teaching_set.cases.select_related("image__series__study__dataset"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        names = [write_case_image(archive, case, image_format) for case in cases]
+        archive.writestr("cases.csv", cases_csv(cases, names))
+        archive.writestr("bundle.json", fhir_bundle_json(teaching_set, cases))
+        archive.writestr("README.txt", f"Teaching set: {teaching_set.title}\n{teaching_set.description}\n"
+                                       f"{len(cases)} de-identified cases. Research and teaching use only.\n")
+    return buffer.getvalue()
+
+
+def write_case_image(archive: zipfile.ZipFile, case: TeachingCase, image_format: str) -> str:
+    image = case.image
+    if image_format == "dicom" and image.dicom_path and media_path(image.dicom_path).is_file():
+        name, path = f"images/{case.position + 1:03d}_{image.pk}.dcm", media_path(image.dicom_path)
+    else:
+        name, path = f"images/{case.position + 1:03d}_{image.pk}.png", media_path(image.pixels_path)
+    archive.write(path, name)
+    return name
+
+
+def cases_csv(cases: list[TeachingCase], names: list[str]) -> str:
+    output = io.StringIO()
+    writer = csv.DictWriter(output, fieldnames=CASE_COLUMNS)
+    writer.writeheader()
+    for case, name in zip(cases, names):
+        image, study = case.image, case.image.series.study
+        writer.writerow({"position": case.position + 1, "image_id": image.pk, "file": name, "label": image.label,
+                         "modality": image.modality, "body_part": image.body_part, "dataset": study.dataset.name,
+                         "study_uid": study.study_uid, "series_uid": image.series.series_uid, "sop_uid": image.sop_uid,
+                         "teaching_note": case.teaching_note, "key_findings": case.key_findings})
+    return output.getvalue()
+
+
+def fhir_bundle_json(teaching_set: TeachingSet, cases: list[TeachingCase]) -> str:
+    """A FHIR R4 'collection' Bundle with one ImagingStudy per case, validated by fhir.resources."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    entries = [{"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": imaging_study_resource(case)} for case in cases]
+    bundle = Bundle.model_validate({"resourceType": "Bundle", "type": "collection", "entry": entries,
+                                    "identifier": {"system": "urn:cbir:teaching-set", "value": str(teaching_set.pk)}})
+    return json.dumps(json.loads(bundle.model_dump_json()), indent=2)
+
+
+def imaging_study_resource(case: TeachingCase) -> dict:
+    image, series, study = case.image, case.image.series, case.image.series.study
+    instance = {"uid": image.sop_uid, "sopClass": {"system": "urn:ietf:rfc:3986",
+                                                   "code": f"urn:oid:{image.metadata.get('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7')}"}}
+    resource = {
+        "resourceType": "ImagingStudy", "status": "available",
+        "identifier": [{"system": "urn:dicom:uid", "value": f"urn:oid:{study.study_uid}"}],
+        "subject": {"display": study.patient_pseudonym or "unknown (de-identified)"},
+        "series": [{"uid": series.series_uid, "modality": {"system": DCM_SYSTEM, "code": image.modality or "OT"},
+                    "instance": [instance]}],
+        "note": [{"text": text} for text in (case.teaching_note, f"Key findings: {case.key_findings}") if text.strip()
+                 and text.strip() != "Key findings:"],
+    }
+    if image.label:
+        resource["description"] = image.label
+    return resource
+
+
+def results_csv(results: list[dict]) -> str:
+    output = io.StringIO()
+    writer = csv.DictWriter(output, fieldnames=RESULT_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(results)
+    return output.getvalue()

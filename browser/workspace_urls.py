@@ -1,0 +1,22 @@
+"""URL routes of the workspace API (mounted under /api/)."""
+from django.urls import path
+
+from browser import workspace_views as views
+
+urlpatterns = [
+    path("auth/login/", views.LoginApi.as_view(), name="login"),
+    path("auth/logout/", views.LogoutApi.as_view(), name="logout"),
+    path("auth/me/", views.MeApi.as_view(), name="me"),
+    path("teaching-sets/", views.TeachingSetListApi.as_view(), name="teaching-set-list"),
+    path("teaching-sets/<int:set_id>/", views.TeachingSetDetailApi.as_view(), name="teaching-set-detail"),
+    path("teaching-sets/<int:set_id>/cases/", views.TeachingCaseListApi.as_view(), name="teaching-case-list"),
+    path("teaching-sets/<int:set_id>/cases/<int:case_id>/", views.TeachingCaseDetailApi.as_view(),
+         name="teaching-case-detail"),
+    path("teaching-sets/<int:set_id>/order/", views.TeachingSetOrderApi.as_view(), name="teaching-set-order"),
+    path("teaching-sets/<int:set_id>/export/", views.TeachingSetExportApi.as_view(), name="teaching-set-export"),
+    path("saved-searches/", views.SavedSearchListApi.as_view(), name="saved-search-list"),
+    path("saved-searches/<int:saved_id>/", views.SavedSearchDetailApi.as_view(), name="saved-search-detail"),
+    path("saved-searches/<int:saved_id>/run/", views.SavedSearchRunApi.as_view(), name="saved-search-run"),
+    path("saved-searches/<int:saved_id>/export/", views.SavedSearchExportApi.as_view(), name="saved-search-export"),
+    path("audit/", views.AuditEventListApi.as_view(), name="audit-list"),
+]

@@ -1,0 +1,291 @@
+"""HTTP API of the users' workspace: sign-in, teaching sets, saved searches, audit log."""
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from browser import audit, exports, saved_searches, teaching
+from browser.filters import Filters
+from browser.models import AuditEvent
+from browser.permissions import HasCapability
+from browser.roles import BROWSE, CURATE, RESEARCH, TEACH, capabilities_of, roles_of
+from cbir.errors import CbirError
+
+
+class JsonObjectField(serializers.Field):
+    """A JSON object, given as one (JSON bodies) or as a JSON string (multipart forms)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data or "{}")
+            except json.JSONDecodeError as exc:
+                raise serializers.ValidationError(f"not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("must be a JSON object")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class WorkspaceApi(APIView):
+    permission_classes = [HasCapability]
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+def user_payload(user, request) -> dict:
+    return {"username": user.username, "roles": roles_of(user), "capabilities": sorted(capabilities_of(user)),
+            "csrf_token": get_token(request)}
+
+
+class LoginApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []  # no CSRF check before a session exists
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=200)
+
+    def post(self, request):
+        credentials = self.InputSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        user = authenticate(request, **credentials.validated_data)
+        if user is None:
+            return Response({"error": "wrong username or password"}, status=status.HTTP_401_UNAUTHORIZED)
+        login(request, user)
+        return Response(user_payload(user, request))
+
+
+class LogoutApi(WorkspaceApi):
+    def post(self, request):
+        logout(request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(WorkspaceApi):
+    def get(self, request):
+        return Response(user_payload(request.user, request))
+
+
+# --- teaching sets --------------------------------------------------------------------------
+
+def case_payload(case) -> dict:
+    image = case.image
+    return {"id": case.pk, "position": case.position, "image_id": image.pk, "label": image.label,
+            "modality": image.modality, "thumbnail_url": f"/api/images/{image.pk}/thumbnail/",
+            "teaching_note": case.teaching_note, "key_findings": case.key_findings}
+
+
+def teaching_set_payload(teaching_set, user, *, with_cases: bool) -> dict:
+    payload = {"id": teaching_set.pk, "title": teaching_set.title, "description": teaching_set.description,
+               "owner": teaching_set.owner.username, "is_shared_with_students": teaching_set.is_shared_with_students,
+               "shared_with_groups": sorted(teaching_set.shared_with_groups.values_list("name", flat=True)),
+               "can_edit": teaching.can_edit(user, teaching_set), "case_count": teaching_set.cases.count(),
+               "updated_at": teaching_set.updated_at}
+    if with_cases:
+        payload["cases"] = [case_payload(case) for case in teaching_set.cases.select_related("image")]
+    return payload
+
+
+class TeachingSetListApi(WorkspaceApi):
+    required_capability = {"GET": BROWSE, "POST": TEACH}
+
+    class InputSerializer(serializers.Serializer):
+        title = serializers.CharField(max_length=200)
+        description = serializers.CharField(required=False, default="", allow_blank=True)
+
+    def get(self, request):
+        sets = teaching.visible_teaching_sets(request.user).select_related("owner")
+        return Response([teaching_set_payload(s, request.user, with_cases=False) for s in sets])
+
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = teaching.create_teaching_set(owner=request.user, **data.validated_data)
+        return Response(teaching_set_payload(created, request.user, with_cases=True), status=status.HTTP_201_CREATED)
+
+
+class TeachingSetDetailApi(WorkspaceApi):
+    required_capability = {"GET": BROWSE, "*": TEACH}
+
+    class InputSerializer(serializers.Serializer):
+        title = serializers.CharField(max_length=200, required=False)
+        description = serializers.CharField(required=False, allow_blank=True)
+        is_shared_with_students = serializers.BooleanField(required=False)
+        shared_with_groups = serializers.ListField(child=serializers.CharField(max_length=150), required=False)
+
+    def get(self, request, set_id: int):
+        found = teaching.get_visible_set(request.user, set_id)
+        return Response(teaching_set_payload(found, request.user, with_cases=True))
+
+    def patch(self, request, set_id: int):
+        editable = teaching.get_editable_set(request.user, set_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        groups = changes.pop("shared_with_groups", None)
+        updated = teaching.update_teaching_set(teaching_set=editable, group_names=groups, **changes)
+        return Response(teaching_set_payload(updated, request.user, with_cases=True))
+
+    def delete(self, request, set_id: int):
+        teaching.get_editable_set(request.user, set_id).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TeachingCaseListApi(WorkspaceApi):
+    required_capability = TEACH
+
+    class InputSerializer(serializers.Serializer):
+        image_id = serializers.IntegerField(min_value=1)
+        teaching_note = serializers.CharField(required=False, default="", allow_blank=True)
+        key_findings = serializers.CharField(required=False, default="", allow_blank=True)
+
+    def post(self, request, set_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = teaching.add_case(teaching_set=teaching.get_editable_set(request.user, set_id), **data.validated_data)
+        return Response(case_payload(case), status=status.HTTP_201_CREATED)
+
+
+class TeachingCaseDetailApi(WorkspaceApi):
+    required_capability = TEACH
+
+    class InputSerializer(serializers.Serializer):
+        teaching_note = serializers.CharField(required=False, allow_blank=True)
+        key_findings = serializers.CharField(required=False, allow_blank=True)
+
+    def patch(self, request, set_id: int, case_id: int):
+        case = teaching.get_case(teaching.get_editable_set(request.user, set_id), case_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(case_payload(teaching.annotate_case(case=case, **data.validated_data)))
+
+    def delete(self, request, set_id: int, case_id: int):
+        teaching.remove_case(case=teaching.get_case(teaching.get_editable_set(request.user, set_id), case_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TeachingSetOrderApi(WorkspaceApi):
+    required_capability = TEACH
+
+    class InputSerializer(serializers.Serializer):
+        case_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
+
+    def post(self, request, set_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cases = teaching.reorder_cases(teaching_set=teaching.get_editable_set(request.user, set_id),
+                                       case_ids=data.validated_data["case_ids"])
+        return Response([case_payload(case) for case in cases])
+
+
+class TeachingSetExportApi(WorkspaceApi):
+    required_capability = TEACH
+
+    def get(self, request, set_id: int):
+        image_format = request.query_params.get("format", "png")
+        if image_format not in ("png", "dicom"):
+            raise CbirError("format must be png or dicom")
+        found = teaching.get_editable_set(request.user, set_id)
+        archive = exports.export_teaching_set_zip(found, image_format=image_format)
+        audit.record_event(user=request.user, action=audit.EXPORT, target=f"teaching_set:{found.pk}",
+                           detail={"format": image_format, "cases": found.cases.count()})
+        response = HttpResponse(archive, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="teaching-set-{found.pk}.zip"'
+        return response
+
+
+# --- saved searches -------------------------------------------------------------------------
+
+class SavedSearchListApi(WorkspaceApi):
+    required_capability = RESEARCH
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200)
+        image = serializers.FileField(required=False, allow_empty_file=False)
+        image_id = serializers.IntegerField(required=False, min_value=1)
+        q = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)
+        k = serializers.IntegerField(required=False, default=20, min_value=1, max_value=200)
+        encoder = serializers.CharField(required=False, default="", allow_blank=True, max_length=64)
+        ranking = serializers.ChoiceField(choices=["filter", "fused"], required=False, default="filter")
+        filters = JsonObjectField(required=False, default=dict)
+
+    def get(self, request):
+        return Response([saved_searches.saved_search_payload(s)
+                         for s in request.user.saved_searches.select_related("encoder_version")])
+
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        upload = values.get("image")
+        saved = saved_searches.create_saved_search(
+            owner=request.user, name=values["name"], encoder=values["encoder"] or settings.DEFAULT_ENCODER,
+            k=values["k"], filters=filters_from(values["filters"]), q=values["q"], ranking=values["ranking"],
+            image_data=upload.read() if upload else None, image_id=values.get("image_id"))
+        return Response(saved_searches.saved_search_payload(saved), status=status.HTTP_201_CREATED)
+
+
+def filters_from(values: dict) -> Filters:
+    try:
+        return Filters(**values)
+    except TypeError as exc:
+        raise CbirError(f"unknown filter: {exc}") from exc
+
+
+class SavedSearchDetailApi(WorkspaceApi):
+    required_capability = RESEARCH
+
+    def get(self, request, saved_id: int):
+        return Response(saved_searches.saved_search_payload(
+            saved_searches.get_own_saved_search(request.user, saved_id)))
+
+    def delete(self, request, saved_id: int):
+        saved_searches.get_own_saved_search(request.user, saved_id).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SavedSearchRunApi(WorkspaceApi):
+    required_capability = RESEARCH
+
+    def post(self, request, saved_id: int):
+        saved = saved_searches.get_own_saved_search(request.user, saved_id)
+        result = saved_searches.run_saved_search(saved)
+        audit.record_event(user=request.user, action=audit.SEARCH, target=f"saved_search:{saved.pk}")
+        return Response(result)
+
+
+class SavedSearchExportApi(WorkspaceApi):
+    required_capability = RESEARCH
+
+    def get(self, request, saved_id: int):
+        saved = saved_searches.get_own_saved_search(request.user, saved_id)
+        result = saved_searches.run_saved_search(saved)
+        audit.record_event(user=request.user, action=audit.EXPORT, target=f"saved_search:{saved.pk}",
+                           detail={"results": len(result["results"])})
+        response = HttpResponse(exports.results_csv(result["results"]), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="saved-search-{saved.pk}.csv"'
+        return response
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+class AuditEventListApi(WorkspaceApi):
+    required_capability = CURATE
+
+    def get(self, request):
+        events = AuditEvent.objects.select_related("user")[:500]
+        return Response([{"id": e.pk, "user": e.user.username if e.user else None, "action": e.action,
+                          "target": e.target, "detail": e.detail, "created_at": e.created_at} for e in events])

@@ -1,0 +1,95 @@
+"""Saved searches: save with filters and encoder version, re-run, export CSV."""
+import csv
+import io
+
+import pytest
+
+from browser.models import AuditEvent, SavedSearch
+
+pytestmark = pytest.mark.django_db
+
+
+def glioma_upload(datasets_dir):
+    path = sorted((datasets_dir / "brain_tumor_mri" / "images" / "glioma").glob("*.png"))[0]
+    handle = io.BytesIO(path.read_bytes())
+    handle.name = path.name
+    return handle
+
+
+def test_saved_upload_keeps_only_the_vector_and_reruns_identically(client_as, brain_repository, datasets_dir):
+    researcher = client_as("researcher")
+
+    saved = researcher.post("/api/saved-searches/", {"name": "gliomas", "k": 8, "filters": {"label": "glioma"},
+                                                      "image_id": brain_repository[0]}, format="json").json()
+    first = researcher.post(f"/api/saved-searches/{saved['id']}/run/").json()
+    second = researcher.post(f"/api/saved-searches/{saved['id']}/run/").json()
+
+    assert saved["encoder"] == "baseline" and saved["parameters"]["filters"] == {"label": "glioma"}
+    assert [r["id"] for r in first["results"]] == [r["id"] for r in second["results"]]
+    assert len(first["results"]) == 8 and {r["label"] for r in first["results"]} == {"glioma"}
+
+
+def test_uploaded_query_is_saved_as_a_vector_not_an_image(client_as, brain_repository, datasets_dir):
+    researcher = client_as("researcher")
+
+    saved = researcher.post("/api/saved-searches/", {"name": "upload", "image": glioma_upload(datasets_dir), "k": 5},
+                            format="multipart").json()
+    rerun = researcher.post(f"/api/saved-searches/{saved['id']}/run/").json()
+
+    stored = SavedSearch.objects.get(pk=saved["id"])
+    assert saved["has_uploaded_query"] and len(bytes(stored.query_vector)) == 4 * stored.encoder_version.dim
+    assert len(rerun["results"]) == 5 and rerun["query"]["saved_search"]["id"] == saved["id"]
+
+
+def test_filters_of_a_multipart_save_are_a_json_string(client_as, brain_repository, datasets_dir):
+    researcher = client_as("researcher")
+
+    good = researcher.post("/api/saved-searches/", {"name": "a", "image": glioma_upload(datasets_dir),
+                                                     "filters": '{"modality": "MR"}'}, format="multipart")
+    bad = researcher.post("/api/saved-searches/", {"name": "b", "image": glioma_upload(datasets_dir),
+                                                    "filters": "modality=MR"}, format="multipart")
+
+    assert good.status_code == 201 and good.json()["parameters"]["filters"] == {"modality": "MR"}
+    assert bad.status_code == 400 and "not valid JSON" in bad.json()["error"]
+
+
+def test_unknown_filter_names_are_refused(client_as, brain_repository):
+    response = client_as("researcher").post("/api/saved-searches/", {"name": "x", "image_id": brain_repository[0],
+                                                                     "filters": {"colour": "red"}}, format="json")
+
+    assert response.status_code == 400 and "unknown filter" in response.json()["error"]
+
+
+def test_export_csv_lists_the_rerun_results_and_is_audited(client_as, brain_repository):
+    researcher = client_as("researcher")
+    saved = researcher.post("/api/saved-searches/", {"name": "x", "image_id": brain_repository[3], "k": 6},
+                            format="json").json()
+
+    response = researcher.get(f"/api/saved-searches/{saved['id']}/export/")
+
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response["Content-Type"].startswith("text/csv") and len(rows) == 6
+    assert [int(row["rank"]) for row in rows] == [1, 2, 3, 4, 5, 6] and rows[0]["label"]
+    assert AuditEvent.objects.filter(action="export", target=f"saved_search:{saved['id']}").exists()
+
+
+def test_saved_searches_are_private_to_their_owner(client_as, brain_repository):
+    saved = client_as("researcher").post("/api/saved-searches/", {"name": "mine", "image_id": brain_repository[0]},
+                                         format="json").json()
+
+    other = client_as("researcher").post(f"/api/saved-searches/{saved['id']}/run/")
+
+    assert other.status_code == 404
+
+
+def test_a_saved_search_needs_something_to_search_for(client_as, brain_repository):
+    response = client_as("researcher").post("/api/saved-searches/", {"name": "empty"}, format="json")
+
+    assert response.status_code == 400 and "needs an image" in response.json()["error"]
+
+
+def test_students_cannot_save_searches(client_as, brain_repository):
+    response = client_as("student").post("/api/saved-searches/", {"name": "x", "image_id": brain_repository[0]},
+                                         format="json")
+
+    assert response.status_code == 403

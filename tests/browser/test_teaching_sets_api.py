@@ -1,0 +1,133 @@
+"""Teaching sets: educators build, annotate, order, share and export; students read only."""
+import csv
+import io
+import json
+import zipfile
+
+import pytest
+from django.contrib.auth.models import Group
+
+from browser.models import AuditEvent
+from tests.factories import ingest_png, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def images(db):
+    return [ingest_png(label=label, seed=seed) for seed, label in enumerate(["glioma", "notumor", "pituitary"])]
+
+
+def build_set(client, images) -> dict:
+    created = client.post("/api/teaching-sets/", {"title": "Brain tumours 101"}, format="json").json()
+    for image in images:
+        client.post(f"/api/teaching-sets/{created['id']}/cases/", {"image_id": image.pk}, format="json")
+    return client.get(f"/api/teaching-sets/{created['id']}/").json()
+
+
+def test_educator_creates_a_set_and_adds_cases_in_order(client_as, images):
+    educator = client_as("educator")
+
+    teaching_set = build_set(educator, images)
+
+    assert teaching_set["title"] == "Brain tumours 101" and teaching_set["can_edit"]
+    assert [case["image_id"] for case in teaching_set["cases"]] == [image.pk for image in images]
+
+
+def test_adding_the_same_image_twice_is_refused(client_as, images):
+    educator = client_as("educator")
+    teaching_set = build_set(educator, images[:1])
+
+    response = educator.post(f"/api/teaching-sets/{teaching_set['id']}/cases/", {"image_id": images[0].pk}, format="json")
+
+    assert response.status_code == 400 and "already in this teaching set" in response.json()["error"]
+
+
+def test_cases_are_annotated_and_reordered(client_as, images):
+    educator = client_as("educator")
+    teaching_set = build_set(educator, images)
+    first, second, third = [case["id"] for case in teaching_set["cases"]]
+
+    educator.patch(f"/api/teaching-sets/{teaching_set['id']}/cases/{second}/",
+                   {"teaching_note": "Note the dural tail", "key_findings": "extra-axial mass"}, format="json")
+    reordered = educator.post(f"/api/teaching-sets/{teaching_set['id']}/order/", {"case_ids": [third, first, second]},
+                              format="json").json()
+
+    assert [case["id"] for case in reordered] == [third, first, second]
+    assert reordered[2]["teaching_note"] == "Note the dural tail"
+
+
+def test_reordering_must_name_every_case(client_as, images):
+    educator = client_as("educator")
+    teaching_set = build_set(educator, images)
+
+    response = educator.post(f"/api/teaching-sets/{teaching_set['id']}/order/",
+                             {"case_ids": [teaching_set["cases"][0]["id"]]}, format="json")
+
+    assert response.status_code == 400 and "every case" in response.json()["error"]
+
+
+def test_student_sees_a_shared_set_read_only_and_not_an_unshared_one(client_as, images):
+    educator = client_as("educator")
+    shared = build_set(educator, images)
+    private = build_set(educator, images[:1])
+    educator.patch(f"/api/teaching-sets/{shared['id']}/", {"is_shared_with_students": True}, format="json")
+    student = client_as("student")
+
+    listed = {row["id"] for row in student.get("/api/teaching-sets/").json()}
+    view = student.get(f"/api/teaching-sets/{shared['id']}/").json()
+    edit = student.patch(f"/api/teaching-sets/{shared['id']}/", {"title": "mine now"}, format="json")
+
+    assert shared["id"] in listed and private["id"] not in listed
+    assert view["can_edit"] is False and len(view["cases"]) == 3
+    assert edit.status_code == 403
+    assert student.get(f"/api/teaching-sets/{private['id']}/").status_code == 404
+
+
+def test_sharing_with_a_group_reaches_its_members_only(client_as, images):
+    educator = client_as("educator")
+    teaching_set = build_set(educator, images)
+    cohort = Group.objects.create(name="cohort-2026")
+    member, outsider = make_user("student"), make_user("student")
+    member.groups.add(cohort)
+
+    educator.patch(f"/api/teaching-sets/{teaching_set['id']}/", {"shared_with_groups": ["cohort-2026"]}, format="json")
+
+    assert client_as("student", member).get(f"/api/teaching-sets/{teaching_set['id']}/").status_code == 200
+    assert client_as("student", outsider).get(f"/api/teaching-sets/{teaching_set['id']}/").status_code == 404
+
+
+def test_another_educator_cannot_edit_my_set(client_as, images):
+    teaching_set = build_set(client_as("educator"), images)
+
+    response = client_as("educator").post(f"/api/teaching-sets/{teaching_set['id']}/cases/",
+                                          {"image_id": images[0].pk}, format="json")
+
+    assert response.status_code == 404
+
+
+def test_export_zip_has_images_fhir_bundle_and_csv_and_is_audited(client_as, images):
+    from fhir.resources.R4B.bundle import Bundle
+
+    educator = client_as("educator")
+    teaching_set = build_set(educator, images)
+    case = teaching_set["cases"][0]["id"]
+    educator.patch(f"/api/teaching-sets/{teaching_set['id']}/cases/{case}/", {"teaching_note": "classic"}, format="json")
+
+    response = educator.get(f"/api/teaching-sets/{teaching_set['id']}/export/")
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    names = archive.namelist()
+    assert sum(name.startswith("images/") and name.endswith(".png") for name in names) == 3
+    rows = list(csv.DictReader(io.StringIO(archive.read("cases.csv").decode())))
+    assert [row["label"] for row in rows] == ["glioma", "notumor", "pituitary"] and rows[0]["teaching_note"] == "classic"
+    bundle = Bundle.model_validate(json.loads(archive.read("bundle.json")))
+    assert bundle.type == "collection" and len(bundle.entry) == 3
+    assert AuditEvent.objects.filter(action="export", target=f"teaching_set:{teaching_set['id']}").exists()
+
+
+def test_researcher_cannot_create_teaching_sets(client_as):
+    response = client_as("researcher").post("/api/teaching-sets/", {"title": "x"}, format="json")
+
+    assert response.status_code == 403
