@@ -19,4 +19,5 @@ urlpatterns = [
     path("saved-searches/<int:saved_id>/run/", views.SavedSearchRunApi.as_view(), name="saved-search-run"),
     path("saved-searches/<int:saved_id>/export/", views.SavedSearchExportApi.as_view(), name="saved-search-export"),
     path("audit/", views.AuditEventListApi.as_view(), name="audit-list"),
+    path("map/", views.RepositoryMapApi.as_view(), name="repository-map"),
 ]

@@ -289,3 +289,20 @@ class AuditEventListApi(WorkspaceApi):
         events = AuditEvent.objects.select_related("user")[:500]
         return Response([{"id": e.pk, "user": e.user.username if e.user else None, "action": e.action,
                           "target": e.target, "detail": e.detail, "created_at": e.created_at} for e in events])
+
+
+# --- repository map -------------------------------------------------------------------------
+
+class RepositoryMapApi(WorkspaceApi):
+    """GET /api/map/?encoder=&label=&modality=...: the offline 2-D map, filtered."""
+
+    def get(self, request):
+        from browser.map_service import read_repository_map
+        from browser.services.search import allowed_ids
+        from browser.views import FilterFields
+        from embeddings.services import get_active_version
+
+        query = FilterFields(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        version = get_active_version(request.query_params.get("encoder") or settings.DEFAULT_ENCODER)
+        return Response(read_repository_map(version, allowed_ids=allowed_ids(query.filters())))

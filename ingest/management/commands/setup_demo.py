@@ -23,4 +23,5 @@ class Command(BaseCommand):
         embed_and_index_new_images(progress=True)  # also catches up images a previous run left unembedded
         if not skip_training and "train_demo_encoders" in get_commands():
             call_command("train_demo_encoders")
+        call_command("build_map")
         call_command("create_demo_users")

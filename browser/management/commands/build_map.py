@@ -1,0 +1,22 @@
+"""manage.py build_map [--encoder NAME]: the 2-D repository map (t-SNE) of an encoder's active version."""
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from browser.map_service import build_repository_map
+from cbir.errors import CbirError
+from embeddings.services import get_active_version
+
+
+class Command(BaseCommand):
+    help = "Compute the repository map shown by the browser when there is no query."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--encoder", default=settings.DEFAULT_ENCODER)
+
+    def handle(self, *args, encoder: str, **options):
+        try:
+            repository_map = build_repository_map(get_active_version(encoder))
+        except CbirError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"map of {repository_map['encoder']}@{repository_map['version']}: "
+                          f"{len(repository_map['points'])} points in {repository_map['seconds']} s")
