@@ -20,4 +20,6 @@ urlpatterns = [
     path("saved-searches/<int:saved_id>/export/", views.SavedSearchExportApi.as_view(), name="saved-search-export"),
     path("audit/", views.AuditEventListApi.as_view(), name="audit-list"),
     path("map/", views.RepositoryMapApi.as_view(), name="repository-map"),
+    path("images/<int:result_id>/why-similar/", views.WhySimilarApi.as_view(), name="why-similar"),
+    path("why-similar/", views.WhySimilarApi.as_view(), name="why-similar-upload"),
 ]

@@ -306,3 +306,38 @@ class RepositoryMapApi(WorkspaceApi):
         query.is_valid(raise_exception=True)
         version = get_active_version(request.query_params.get("encoder") or settings.DEFAULT_ENCODER)
         return Response(read_repository_map(version, allowed_ids=allowed_ids(query.filters())))
+
+
+# --- why similar ----------------------------------------------------------------------------
+
+class WhySimilarApi(WorkspaceApi):
+    """GET /api/images/{result_id}/why-similar/?query_image_id=; POST /api/why-similar/ with an image."""
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        query_image_id = serializers.IntegerField(required=False, min_value=1)
+        result_id = serializers.IntegerField(required=False, min_value=1)
+        image = serializers.FileField(required=False, allow_empty_file=False)
+        encoder = serializers.CharField(required=False, default="", allow_blank=True, max_length=64)
+
+    def get(self, request, result_id: int):
+        return self.explain(request.query_params, result_id=result_id)
+
+    def post(self, request):
+        return self.explain(request.data, result_id=None)
+
+    def explain(self, payload, *, result_id: int | None):
+        from browser.views import read_upload
+        from browser.why_similar import explain_similarity
+
+        data = self.InputSerializer(data=payload)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        result_id = result_id or values.get("result_id")
+        if result_id is None:
+            raise CbirError("result_id is required")
+        upload = values.get("image")
+        return Response(explain_similarity(result_id=result_id, encoder=values["encoder"] or settings.DEFAULT_ENCODER,
+                                           query_image_id=values.get("query_image_id"),
+                                           query_data=read_upload(upload) if upload else None))

@@ -38,6 +38,11 @@ class Encoder(ABC):
         """The constructor arguments that rebuild this encoder (stored with every vector)."""
         return {}
 
+    def embedding_module(self):
+        """The torch module mapping (B, 1, S, S) floats in [0, 1] to (B, dim) embeddings, for
+        similarity heatmaps; None for encoders that are not differentiable networks."""
+        return None
+
     @classmethod
     def load(cls, checkpoint_dir: Path) -> "Encoder":
         """Rebuild a trained version from its checkpoint folder."""
