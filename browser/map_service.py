@@ -42,6 +42,18 @@ def write_json_atomically(path: Path, payload: dict) -> None:
     os.replace(temporary, path)
 
 
+def is_map_current(version: EncoderVersion) -> bool:
+    """True when the stored map was computed after the serving index and covers as many images."""
+    from browser.models import IndexVersion
+
+    path = map_path(version)
+    index = IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.READY).order_by("-id").first()
+    if not path.is_file() or index is None:
+        return False
+    stored = json.loads(path.read_text())
+    return len(stored["points"]) == index.vector_count and stored["computed_at"] >= index.created_at.isoformat()
+
+
 def read_repository_map(version: EncoderVersion, *, allowed_ids: set[int] | None) -> dict:
     """The stored map with each point's label and thumbnail; only points passing the filters."""
     path = map_path(version)

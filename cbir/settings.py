@@ -154,5 +154,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CBIR_LOG_LEVEL", "INFO")},
     # one line per eager task drowns the progress bars of the commands
-    "loggers": {"celery.app.trace": {"level": "WARNING"}},
+    "loggers": {"celery.app.trace": {"level": "WARNING"},
+                # one line per stored image: the commands show progress bars and the DB keeps the record
+                "ingest.services": {"level": os.environ.get("CBIR_INGEST_LOG_LEVEL", "WARNING")}},
 }

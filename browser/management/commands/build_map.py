@@ -2,7 +2,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from browser.map_service import build_repository_map
+from browser.map_service import build_repository_map, is_map_current
 from cbir.errors import CbirError
 from embeddings.services import get_active_version
 
@@ -12,10 +12,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--encoder", default=settings.DEFAULT_ENCODER)
+        parser.add_argument("--if-stale", action="store_true", help="do nothing when the map matches the index")
 
-    def handle(self, *args, encoder: str, **options):
+    def handle(self, *args, encoder: str, if_stale: bool, **options):
         try:
-            repository_map = build_repository_map(get_active_version(encoder))
+            version = get_active_version(encoder)
+            if if_stale and is_map_current(version):
+                self.stdout.write(f"map of {version} is current")
+                return
+            repository_map = build_repository_map(version)
         except CbirError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"map of {repository_map['encoder']}@{repository_map['version']}: "

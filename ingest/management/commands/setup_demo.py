@@ -18,10 +18,21 @@ class Command(BaseCommand):
         for name, report in corpus.reports.items():
             self.stdout.write(f"  {name}: {len(report.created_ids)} new, {len(report.existing_ids)} present, "
                               f"{len(report.skipped)} skipped")
-        from embeddings.services import embed_and_index_new_images
-
-        embed_and_index_new_images(progress=True)  # also catches up images a previous run left unembedded
+        index_whatever_changed()
         if not skip_training and "train_demo_encoders" in get_commands():
             call_command("train_demo_encoders")
-        call_command("build_map")
+        call_command("build_map", "--if-stale")
         call_command("create_demo_users")
+
+
+def index_whatever_changed() -> None:
+    """Embed and re-index only when images lack vectors or an encoder has no index yet."""
+    from browser.models import IndexVersion
+    from embeddings.services import embed_and_index_new_images, get_active_version, list_active_versions, \
+        missing_image_ids
+    from django.conf import settings
+
+    versions = list_active_versions() or [get_active_version(settings.DEFAULT_ENCODER)]
+    if any(missing_image_ids(version) or not IndexVersion.objects.filter(encoder_version=version, status="ready")
+           .exists() for version in versions):
+        embed_and_index_new_images(progress=True)
