@@ -143,6 +143,10 @@ ANN_K = int(os.environ.get("CBIR_ANN_K", "50"))
 ANN_MIN_POINTS = int(os.environ.get("CBIR_ANN_MIN_POINTS", "200"))
 EMBED_BATCH_SIZE = int(os.environ.get("CBIR_EMBED_BATCH_SIZE", "32"))
 
+# PS3.15 Annex E "Clean Descriptors" option for incoming DICOM (free-text descriptions emptied).
+DICOM_CLEAN_DESCRIPTORS = env_bool("CBIR_DICOM_CLEAN_DESCRIPTORS", True)
+STOW_DATASET_NAME = os.environ.get("CBIR_STOW_DATASET", "stow-rs")
+
 PACS_DICOMWEB_URL = os.environ.get("PACS_DICOMWEB_URL", "")
 PACS_USERNAME = os.environ.get("PACS_USERNAME", "")
 PACS_PASSWORD = os.environ.get("PACS_PASSWORD", "")

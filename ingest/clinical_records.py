@@ -63,3 +63,4 @@ class ClinicalRecord:
     orders: list[OrderRecord] = field(default_factory=list)
     reports: list[ReportRecord] = field(default_factory=list)
     codes: list[CodeRecord] = field(default_factory=list)  # patient-level (DG1 in ADT, FHIR Condition)
+    patient_aliases: list[str] = field(default_factory=list)  # keyed digests of FHIR 'Patient/<id>' for `patient`

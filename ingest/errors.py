@@ -16,3 +16,15 @@ class UnreadableImage(IngestError):
 
 class UploadTooLarge(IngestError):
     pass
+
+
+class NotAnImage(UnreadableImage):
+    """A well-formed object without pixel data (structured report, RT plan, waveform, ...)."""
+
+
+class MalformedRequest(IngestError):
+    """A request body that does not follow its declared format (e.g. multipart without parts)."""
+
+
+class UnsupportedMediaType(IngestError):
+    http_status = 415

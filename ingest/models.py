@@ -179,3 +179,10 @@ class CodedConcept(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class PatientAlias(models.Model):
+    """A keyed digest of a FHIR reference such as 'Patient/123' -> the patient it names."""
+
+    alias = models.CharField(max_length=64, unique=True)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="aliases")

@@ -1,20 +1,29 @@
-"""Store parsed images in the repository: one transaction per image, no half-writes."""
+"""Store images in the repository (every receiver lands here): de-identify, one transaction
+per image, no half-writes; record refusals; hand new images to embedding after commit.
+"""
 from __future__ import annotations
 
 import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from ingest.errors import IngestError
-from ingest.models import Dataset, Image, Series, Study
+from cbir.errors import CbirError
+from ingest.anonymizer import AnonymizationPolicy
+from ingest.dicom_policy import (CANNOT_UNDERSTAND, DATASET_DOES_NOT_MATCH_SOP_CLASS, IMAGE_STORAGE_CLASSES,
+                                 SOP_CLASS_NOT_SUPPORTED, SUCCESS, failure_status, peek_sop_uids)
+from ingest.models import Dataset, Image, Rejection, Series, Study
 from ingest.parsers import parse_image_bytes
+from ingest.parsers.dicom import deidentify_and_decode, read_dataset
+from ingest.parsers.images import sniff_format
 from ingest.parsers.labels import label_fields
 from ingest.pseudonyms import pseudonymize, remap_uid
 from ingest.records import ImageRecord
-from ingest.storage import remove_files, store_image_files
+from ingest.storage import remove_files, store_dicom_file, store_image_files
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +32,19 @@ logger = logging.getLogger(__name__)
 class IngestOutcome:
     image: Image
     created: bool
+
+
+@dataclass
+class PreparedImage:
+    """A parsed, de-identified image waiting to be stored."""
+
+    record: ImageRecord
+    dicom_bytes: bytes = b""  # the de-identified DICOM object, if the input was DICOM
+    quarantine_reason: str = ""
+
+
+def anonymization_policy() -> AnonymizationPolicy:
+    return AnonymizationPolicy(clean_descriptors=getattr(settings, "DICOM_CLEAN_DESCRIPTORS", True))
 
 
 def content_hash(data: bytes) -> str:
@@ -36,15 +58,31 @@ def get_or_create_dataset(name: str) -> Dataset:
 
 def ingest_image_bytes(*, data: bytes, dataset: Dataset, original_name: str = "",
                        labels_row: dict | None = None) -> IngestOutcome:
-    """Parse, store and register one image file; a re-sent file is a no-op."""
+    """Parse, de-identify, store and register one image file; a re-sent file or SOP instance is a no-op."""
     digest = content_hash(data)
     existing = Image.objects.filter(content_hash=digest).first()
     if existing:
         return IngestOutcome(existing, created=False)
-    record = parse_image_bytes(data)
-    patient_id = apply_labels(record, labels_row) if labels_row else ""
-    fill_missing_uids(record, dataset=dataset, digest=digest, patient_id=patient_id)
-    return store_record(record, dataset=dataset, digest=digest, original_name=original_name)
+    if sniff_format(data) == "dicom":
+        prepared = prepare_dicom(data)
+        if isinstance(prepared, Image):
+            return IngestOutcome(prepared, created=False)
+    else:
+        prepared = PreparedImage(parse_image_bytes(data))
+    patient_id = apply_labels(prepared.record, labels_row) if labels_row else ""
+    fill_missing_uids(prepared.record, dataset=dataset, digest=digest, patient_id=patient_id)
+    return store_record(prepared, dataset=dataset, digest=digest, original_name=original_name)
+
+
+def prepare_dicom(data: bytes) -> PreparedImage | Image:
+    """De-identify and decode a DICOM object, or return the stored image of the same SOP instance."""
+    dataset = read_dataset(data)
+    original_sop_uid = str(dataset.get("SOPInstanceUID", "") or "")
+    existing = Image.objects.filter(sop_uid=remap_uid(original_sop_uid)).first() if original_sop_uid else None
+    if existing:
+        return existing
+    parsed = deidentify_and_decode(dataset, anonymization_policy())
+    return PreparedImage(parsed.record, parsed.dicom_bytes, parsed.quarantine_reason)
 
 
 def apply_labels(record: ImageRecord, row: dict) -> str:
@@ -66,25 +104,41 @@ def fill_missing_uids(record: ImageRecord, *, dataset: Dataset, digest: str, pat
     record.sop_uid = record.sop_uid or remap_uid(f"sop:{digest}")
 
 
-def store_record(record: ImageRecord, *, dataset: Dataset, digest: str, original_name: str) -> IngestOutcome:
-    pixels_path, thumbnail_path = store_image_files(record.pixels, digest)
+def store_record(prepared: PreparedImage, *, dataset: Dataset, digest: str, original_name: str) -> IngestOutcome:
+    record = prepared.record
+    paths = write_files(prepared, digest)
     try:
         with transaction.atomic():
             series = upsert_series(record, dataset)
-            image = create_image(record, series=series, digest=digest, pixels_path=pixels_path,
-                                 thumbnail_path=thumbnail_path, original_name=original_name)
+            image = create_image(record, series=series, digest=digest, paths=paths, original_name=original_name,
+                                 quarantine_reason=prepared.quarantine_reason)
     except IntegrityError:
         # Lost a race with a concurrent ingest of the same file or SOP instance: theirs wins.
-        winner = Image.objects.filter(content_hash=digest).first() or Image.objects.filter(sop_uid=record.sop_uid).first()
-        if winner is None:
-            remove_files(pixels_path, thumbnail_path)
+        same_file = Image.objects.filter(content_hash=digest).first()
+        if same_file:  # same content, same file names: the files are theirs now
+            return IngestOutcome(same_file, created=False)
+        remove_files(*paths.values())
+        same_instance = Image.objects.filter(sop_uid=record.sop_uid).first()
+        if same_instance is None:
             raise
-        return IngestOutcome(winner, created=False)
+        return IngestOutcome(same_instance, created=False)
     except BaseException:
-        remove_files(pixels_path, thumbnail_path)
+        remove_files(*paths.values())
         raise
-    logger.info("stored image %s in dataset %s", image.pk, dataset.pk)
+    logger.info("stored image %s (%s) in dataset %s", image.pk, image.status, dataset.pk)
     return IngestOutcome(image, created=True)
+
+
+def write_files(prepared: PreparedImage, digest: str) -> dict[str, str]:
+    """The PNG, its thumbnail and the de-identified DICOM object; none of them if one fails."""
+    paths = dict(zip(("pixels_path", "thumbnail_path"), store_image_files(prepared.record.pixels, digest)))
+    if prepared.dicom_bytes:
+        try:
+            paths["dicom_path"] = store_dicom_file(prepared.dicom_bytes, digest)
+        except BaseException:
+            remove_files(*paths.values())
+            raise
+    return paths
 
 
 def upsert_series(record: ImageRecord, dataset: Dataset) -> Series:
@@ -102,20 +156,100 @@ def upsert_series(record: ImageRecord, dataset: Dataset) -> Series:
     return series
 
 
-def create_image(record: ImageRecord, *, series: Series, digest: str, pixels_path: str,
-                 thumbnail_path: str, original_name: str) -> Image:
-    if Image.objects.filter(sop_uid=record.sop_uid).exists():
-        raise IngestError(f"SOP instance already stored under another content hash: {record.sop_uid}")
+def create_image(record: ImageRecord, *, series: Series, digest: str, paths: dict[str, str], original_name: str,
+                 quarantine_reason: str = "") -> Image:
+    """A new Image row; a SOP instance stored meanwhile under another hash raises IntegrityError."""
     height, width = record.pixels.shape[:2]
+    status = Image.Status.QUARANTINED if quarantine_reason else Image.Status.READY
     return Image.objects.create(
         series=series, sop_uid=record.sop_uid, content_hash=digest, source_format=record.source_format,
-        original_name=original_name[:255], pixels_path=pixels_path, thumbnail_path=thumbnail_path,
-        width=width, height=height, frame_count=record.frame_count, instance_number=record.instance_number,
-        modality=record.modality, body_part=record.body_part, label=record.label, labels=record.labels,
-        notes=record.notes, metadata=record.metadata,
+        original_name=original_name[:255], width=width, height=height, frame_count=record.frame_count,
+        instance_number=record.instance_number, modality=record.modality, body_part=record.body_part,
+        label=record.label, labels=record.labels, notes=record.notes, metadata=record.metadata,
+        status=status, status_reason=quarantine_reason, **paths,
     )
 
 
 def ingest_image_file(*, path: Path, dataset: Dataset, labels_row: dict | None = None) -> IngestOutcome:
     return ingest_image_bytes(data=Path(path).read_bytes(), dataset=dataset, original_name=Path(path).name,
                               labels_row=labels_row)
+
+
+def record_rejection(*, channel: str, reason: str, detail: dict | None = None) -> Rejection:
+    """Log one refusal for the curators; `reason` and `detail` must hold no identifying content."""
+    rejection = Rejection.objects.create(channel=channel, reason=reason[:2000], detail=detail or {})
+    logger.info("rejection %s on %s", rejection.pk, channel)
+    return rejection
+
+
+@dataclass
+class ReceivedInstance:
+    """What a DICOM receiver answers for one instance; UIDs are the de-identified ones."""
+
+    status: int
+    sop_class_uid: str = ""
+    sop_instance_uid: str = ""
+    image: Image | None = None
+    created: bool = False
+    comment: str = ""
+
+
+def receive_dicom_instance(*, data: bytes, dataset: Dataset, channel: str, sop_class_uid: str = "",
+                           detail: dict | None = None) -> ReceivedInstance:
+    """Check, de-identify and store one instance from a DICOM receiver; refusals are recorded."""
+    peeked_class, original_instance_uid = peek_sop_uids(data)
+    received = ReceivedInstance(SUCCESS, sop_class_uid or peeked_class, remap_uid(original_instance_uid))
+    if sop_class_uid and peeked_class and sop_class_uid != peeked_class:
+        return refuse_instance(received, DATASET_DOES_NOT_MATCH_SOP_CLASS, "data set does not match the SOP class",
+                               channel=channel, detail=detail)
+    if received.sop_class_uid and received.sop_class_uid not in IMAGE_STORAGE_CLASSES:  # unreadable: fail below
+        return refuse_instance(received, SOP_CLASS_NOT_SUPPORTED, "SOP class is not an image class we archive",
+                               channel=channel, detail=detail)
+    try:
+        outcome = ingest_image_bytes(data=data, dataset=dataset)
+    except (CbirError, OSError) as exc:
+        comment = exc.message if isinstance(exc, CbirError) else "cannot write the image to storage"
+        return refuse_instance(received, failure_status(exc), comment, channel=channel, detail=detail)
+    received.image, received.created, received.sop_instance_uid = outcome.image, outcome.created, outcome.image.sop_uid
+    return received
+
+
+def refuse_instance(received: ReceivedInstance, status: int, comment: str, *, channel: str,
+                    detail: dict | None) -> ReceivedInstance:
+    record_rejection(channel=channel, reason=comment,
+                     detail={"status": f"0x{status:04X}", "sop_class": received.sop_class_uid} | (detail or {}))
+    received.status, received.comment = status, comment
+    return received
+
+
+def store_stow_parts(*, parts: Sequence, dataset: Dataset) -> list[ReceivedInstance]:
+    """Store each STOW-RS body part (ingest.dicomweb.BodyPart); new READY images are embedded after commit."""
+    results = []
+    for part in parts:
+        if part.content_type != "application/dicom":
+            received = refuse_instance(ReceivedInstance(CANNOT_UNDERSTAND), CANNOT_UNDERSTAND,
+                                       "body part is not application/dicom", channel="stow-rs", detail={})
+        else:
+            received = receive_dicom_instance(data=part.content, dataset=dataset, channel="stow-rs")
+        results.append(received)
+    embed_after_commit([result.image.pk for result in results if result.created])
+    return results
+
+
+def embed_after_commit(image_ids: Sequence[int]) -> None:
+    """Embed and index these images once the current transaction commits (at once outside one)."""
+    ids = list(image_ids)
+    if ids:
+        transaction.on_commit(lambda: embed_and_index_ready_images(ids))
+
+
+def embed_and_index_ready_images(image_ids: Sequence[int]) -> list[int]:
+    """Hand the READY ones of these images to embedding and indexing; quarantined ones never go."""
+    from embeddings.services import embed_and_index_new_images
+
+    ready = list(Image.objects.filter(pk__in=list(image_ids), status=Image.Status.READY)
+                 .order_by("pk").values_list("pk", flat=True))
+    if ready:
+        embed_and_index_new_images(image_ids=ready)
+        logger.info("embedded and indexed %d new images (ids %s..%s)", len(ready), ready[0], ready[-1])
+    return ready

@@ -61,3 +61,8 @@ def remove_files(*relative_paths: str) -> None:
 def load_pixels(relative: str) -> np.ndarray:
     with PILImage.open(media_path(relative)) as image:
         return np.asarray(image.convert("L"), dtype=np.uint8)
+
+
+def store_dicom_file(data: bytes, content_hash: str) -> str:
+    """Save a de-identified DICOM object; returns its path relative to MEDIA_ROOT."""
+    return write_atomically(f"dicom/{content_hash[:2]}/{content_hash}.dcm", data)

@@ -1,30 +1,37 @@
-"""DICOM bytes -> ImageRecord: display-ready pixels plus non-identifying attributes.
+"""DICOM bytes -> de-identified Dataset -> ImageRecord with display-ready pixels.
 
-Only attributes on an allow-list leave this module, and every UID is remapped, so
-no patient identifier can reach the repository through it.
+Every object is run through ingest.anonymizer before anything is read from it, and only
+attributes on an allow-list reach the record, so no patient identifier leaves this module.
 """
 from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pydicom
-from pydicom.errors import InvalidDicomError
+from pydicom import config as pydicom_config
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
-from ingest.errors import UnreadableImage
-from ingest.parsers.images import scale_to_uint8
-from ingest.pseudonyms import pseudonymize, remap_uid
+from ingest.anonymizer import AnonymizationPolicy, AnonymizedDicom, anonymize_dataset
+from ingest.errors import NotAnImage, UnreadableImage
+from ingest.parsers.images import MAX_PIXELS, scale_to_uint8
 from ingest.records import ImageRecord
+
+# pydicom's value validation warns and logs offending values verbatim, and those values are
+# patient identifiers: validate nothing, so nothing is logged.
+pydicom_config.settings.reading_validation_mode = pydicom_config.IGNORE
+pydicom_config.settings.writing_validation_mode = pydicom_config.IGNORE
 
 
 def read_dataset(data: bytes) -> pydicom.Dataset:
     try:
         dataset = pydicom.dcmread(io.BytesIO(data), force=True)
-    except (InvalidDicomError, EOFError, ValueError, TypeError, KeyError, OSError) as exc:
-        raise UnreadableImage(f"corrupted DICOM: {exc}") from exc
+        dataset.get("SOPInstanceUID")  # parses the header far enough to find truncation
+    except Exception as exc:  # pydicom raises many types on broken input
+        raise UnreadableImage(f"corrupted DICOM: {type(exc).__name__}") from exc
     if "SOPInstanceUID" not in dataset and "PixelData" not in dataset:
         raise UnreadableImage("corrupted DICOM: no SOP Instance UID and no pixel data")
     return dataset
@@ -33,15 +40,28 @@ def read_dataset(data: bytes) -> pydicom.Dataset:
 def decode_dicom_pixels(dataset: pydicom.Dataset) -> tuple[np.ndarray, int]:
     """Representative frame (the middle one) as uint8 (H, W), and the frame count."""
     if "PixelData" not in dataset:
-        raise UnreadableImage("DICOM object has no pixel data (not an image)")
+        raise NotAnImage("DICOM object has no pixel data (not an image)")
     try:
         frames = int(getattr(dataset, "NumberOfFrames", 1) or 1)
-        array = dataset.pixel_array
+        check_pixel_budget(dataset)
+        if frames > 1:
+            dataset.pixel_array_options(index=frames // 2)  # decode only that frame
+        return _to_display(dataset, dataset.pixel_array), frames
+    except UnreadableImage:
+        raise
     except Exception as exc:  # pydicom raises many types for broken or unsupported pixel data
-        raise UnreadableImage(f"cannot decode DICOM pixel data: {exc}") from exc
-    if frames > 1 and array.ndim >= 3 and array.shape[0] == frames:
-        array = array[frames // 2]
-    return _to_display(dataset, array), frames
+        raise UnreadableImage(f"cannot decode DICOM pixel data: {type(exc).__name__}") from exc
+    except BaseException as exc:
+        if type(exc).__name__ != "PanicException":  # the Rust (pyo3) decoders panic on broken streams
+            raise
+        raise UnreadableImage("cannot decode DICOM pixel data: the decoder failed") from exc
+
+
+def check_pixel_budget(dataset: pydicom.Dataset) -> None:
+    """Refuse headers that would make a decoder allocate more than MAX_PIXELS samples per frame."""
+    samples = int(dataset.Rows) * int(dataset.Columns) * int(getattr(dataset, "SamplesPerPixel", 1) or 1)
+    if samples > MAX_PIXELS:
+        raise UnreadableImage(f"DICOM pixel data of {samples} samples is too large")
 
 
 def _to_display(dataset: pydicom.Dataset, array: np.ndarray) -> np.ndarray:
@@ -81,26 +101,74 @@ def _max_value(dataset: pydicom.Dataset) -> float:
     return float(2 ** int(getattr(dataset, "BitsStored", 8)) - 1)
 
 
-def parse_dicom(data: bytes) -> ImageRecord:
-    dataset = read_dataset(data)
-    pixels, frames = decode_dicom_pixels(dataset)
+@dataclass
+class DeidentifiedDicom:
+    record: ImageRecord
+    dicom_bytes: bytes  # the de-identified object as a Part 10 file
+    quarantine_reason: str  # '' unless the pixels may show identifying text
+
+
+def parse_dicom(data: bytes, policy: AnonymizationPolicy = AnonymizationPolicy()) -> ImageRecord:
+    """Read, de-identify and decode one DICOM object (the de-identified object itself is not kept)."""
+    anonymized = deidentify(read_dataset(data), policy)
+    return record_from_anonymized(anonymized, *decode_dicom_pixels(anonymized.dataset))
+
+
+def deidentify_and_decode(dataset: pydicom.Dataset, policy: AnonymizationPolicy) -> DeidentifiedDicom:
+    """De-identify a read dataset (in place), decode its pixels and encode it again."""
+    anonymized = deidentify(dataset, policy)
+    record = record_from_anonymized(anonymized, *decode_dicom_pixels(anonymized.dataset))
+    return DeidentifiedDicom(record, encode_dataset(anonymized.dataset), anonymized.quarantine_reason)
+
+
+def deidentify(dataset: pydicom.Dataset, policy: AnonymizationPolicy) -> AnonymizedDicom:
+    """anonymize_dataset, with malformed content that pydicom cannot even walk refused."""
+    try:
+        return anonymize_dataset(dataset, policy)
+    except Exception as exc:  # broken sequences / values surface only while walking them
+        raise UnreadableImage(f"corrupted DICOM: cannot de-identify ({type(exc).__name__})") from exc
+
+
+def record_from_anonymized(anonymized: AnonymizedDicom, pixels: np.ndarray, frames: int) -> ImageRecord:
+    """The record of an already de-identified object (its UIDs are remapped, dates shifted)."""
+    dataset = anonymized.dataset
     return ImageRecord(
         pixels=pixels,
         source_format="dicom",
         frame_count=frames,
-        study_uid=remap_uid(str(dataset.get("StudyInstanceUID", ""))),
-        series_uid=remap_uid(str(dataset.get("SeriesInstanceUID", ""))),
-        sop_uid=remap_uid(str(dataset.get("SOPInstanceUID", ""))),
-        accession_number=pseudonymize("acc", str(dataset.get("AccessionNumber", "") or "")),
-        patient_pseudonym=pseudonymize("pt", str(dataset.get("PatientID", "") or "")),
+        study_uid=_text(dataset, "StudyInstanceUID"),
+        series_uid=_text(dataset, "SeriesInstanceUID"),
+        sop_uid=_text(dataset, "SOPInstanceUID"),
+        accession_number=anonymized.accession_pseudonym,
+        patient_pseudonym=anonymized.patient_pseudonym,
+        study_date=parse_dicom_date(_text(dataset, "StudyDate")),
+        study_description=_text(dataset, "StudyDescription"),
+        series_description=_text(dataset, "SeriesDescription"),
         series_number=_int_or_none(dataset.get("SeriesNumber")),
         instance_number=_int_or_none(dataset.get("InstanceNumber")),
-        modality=str(dataset.get("Modality", "") or ""),
-        body_part=str(dataset.get("BodyPartExamined", "") or "").upper(),
+        modality=_text(dataset, "Modality"),
+        body_part=_text(dataset, "BodyPartExamined").upper(),
         sex=_sex(dataset.get("PatientSex")),
-        age_years=parse_age(str(dataset.get("PatientAge", "") or "")),
+        age_years=parse_age(_text(dataset, "PatientAge")),
         metadata=_descriptive_metadata(dataset),
     )
+
+
+def encode_dataset(dataset: pydicom.Dataset) -> bytes:
+    """A dataset as a DICOM Part 10 file."""
+    buffer = io.BytesIO()
+    try:
+        dataset.save_as(buffer, enforce_file_format=True)
+    except Exception as exc:  # missing SOP class, unencodable values
+        raise UnreadableImage(f"cannot write the de-identified DICOM object: {type(exc).__name__}") from exc
+    return buffer.getvalue()
+
+
+def _text(dataset: pydicom.Dataset, keyword: str) -> str:
+    try:
+        return str(dataset.get(keyword, "") or "").strip()
+    except Exception:  # a malformed value is treated as absent
+        return ""
 
 
 def _descriptive_metadata(dataset: pydicom.Dataset) -> dict:
@@ -109,9 +177,12 @@ def _descriptive_metadata(dataset: pydicom.Dataset) -> dict:
             "Manufacturer", "ManufacturerModelName", "MagneticFieldStrength", "KVP"]
     metadata = {}
     for keyword in keep:
-        value = dataset.get(keyword)
-        if value not in (None, ""):
-            metadata[keyword] = [float(v) for v in value] if keyword == "PixelSpacing" else str(value)
+        try:
+            value = dataset.get(keyword)
+            if value not in (None, ""):
+                metadata[keyword] = [float(v) for v in value] if keyword == "PixelSpacing" else str(value)
+        except Exception:  # malformed optional attribute: leave it out
+            continue
     return metadata
 
 

@@ -1,0 +1,71 @@
+"""De-identification rules shared by the HL7 and FHIR paths: ages, date shifts, text scrubbing.
+
+Identity never leaves a parser: patient ids and accession numbers become keyed
+pseudonyms (ingest.pseudonyms), birth dates become ages, other dates move by a
+per-patient offset, and free text loses every identifier the message itself names.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from ingest.pseudonyms import keyed_digest
+
+REDACTED = "[redacted]"
+MAX_DATE_SHIFT_DAYS = 365
+_MIN_TERM_LENGTH = 2
+
+
+def age_in_years(birth: date | None, on: date | None) -> int | None:
+    """Whole years between birth and `on`; None when either is unknown or the result is absurd."""
+    if birth is None or on is None:
+        return None
+    years = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    return years if 0 <= years < 130 else None
+
+
+def date_shift_days(patient_pseudonym: str) -> int:
+    """Days (1..365) that every date of this patient moves back; stable per installation."""
+    if not patient_pseudonym:
+        return MAX_DATE_SHIFT_DAYS
+    return 1 + int.from_bytes(keyed_digest("date-shift", patient_pseudonym)[:4], "big") % MAX_DATE_SHIFT_DAYS
+
+
+def shift_date(day: date | None, patient_pseudonym: str) -> date | None:
+    """The day moved by the patient's shift; None without a patient, since one shared shift would be guessable."""
+    if day is None or not patient_pseudonym:
+        return None
+    return day - timedelta(days=date_shift_days(patient_pseudonym))
+
+
+def identifier_terms(values: Iterable[str]) -> set[str]:
+    """Strings to scrub from free text: each value, its words, and the digits of numbers in it."""
+    terms: set[str] = set()
+    for value in values:
+        text = (value or "").strip()
+        if len(text) < _MIN_TERM_LENGTH:
+            continue
+        terms.add(text)
+        terms.update(word for word in re.split(r"[\s,^]+", text) if len(word) >= _MIN_TERM_LENGTH)
+        digits = re.sub(r"\D", "", text)
+        if len(digits) >= 4:
+            terms.add(digits)
+    return terms
+
+
+def scrub_text(text: str, terms: Iterable[str]) -> str:
+    """Replace every whole-word, case-insensitive occurrence of a term by [redacted]."""
+    ordered = sorted({term for term in terms if term}, key=len, reverse=True)
+    if not text or not ordered:
+        return text
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(_term_pattern(term) for term in ordered) + r")(?!\w)",
+                         re.IGNORECASE)
+    return pattern.sub(REDACTED, text)
+
+
+def _term_pattern(term: str) -> str:
+    """Digit strings also match when written with spaces, dots, dashes or brackets: 555-0101, (555) 0101."""
+    if term.isdigit() and len(term) >= 4:
+        return r"[\s().-]{0,2}".join(term)
+    return re.escape(term)

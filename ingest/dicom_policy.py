@@ -1,0 +1,47 @@
+"""What the DICOM receivers (C-STORE SCP, STOW-RS) accept, and the status codes of their refusals."""
+from __future__ import annotations
+
+import io
+
+import pydicom
+from pynetdicom import sop_class as sop
+
+from ingest.errors import NotAnImage
+
+SUCCESS = 0x0000
+PROCESSING_FAILURE = 0x0110
+SOP_CLASS_NOT_SUPPORTED = 0x0122
+OUT_OF_RESOURCES = 0xA700
+DATASET_DOES_NOT_MATCH_SOP_CLASS = 0xA900
+CANNOT_UNDERSTAND = 0xC000
+
+IMAGE_STORAGE_CLASSES = frozenset(str(uid) for uid in (
+    sop.CTImageStorage, sop.EnhancedCTImageStorage, sop.MRImageStorage, sop.EnhancedMRImageStorage,
+    sop.ComputedRadiographyImageStorage, sop.DigitalXRayImageStorageForPresentation,
+    sop.DigitalXRayImageStorageForProcessing, sop.DigitalMammographyXRayImageStorageForPresentation,
+    sop.DigitalMammographyXRayImageStorageForProcessing, sop.UltrasoundImageStorage,
+    sop.UltrasoundMultiFrameImageStorage, sop.SecondaryCaptureImageStorage,
+    sop.MultiFrameGrayscaleByteSecondaryCaptureImageStorage, sop.MultiFrameGrayscaleWordSecondaryCaptureImageStorage,
+    sop.MultiFrameTrueColorSecondaryCaptureImageStorage, sop.MultiFrameSingleBitSecondaryCaptureImageStorage,
+    sop.NuclearMedicineImageStorage, sop.PositronEmissionTomographyImageStorage,
+    sop.XRayAngiographicImageStorage, sop.XRayRadiofluoroscopicImageStorage,
+))
+
+
+def failure_status(exc: Exception) -> int:
+    """The C-STORE / STOW-RS failure code for an error the ingestion service raised."""
+    if isinstance(exc, NotAnImage):
+        return DATASET_DOES_NOT_MATCH_SOP_CLASS
+    if isinstance(exc, OSError):
+        return OUT_OF_RESOURCES
+    return CANNOT_UNDERSTAND
+
+
+def peek_sop_uids(data: bytes) -> tuple[str, str]:
+    """(SOP Class UID, SOP Instance UID) from a DICOM object's header; ('', '') when unreadable."""
+    try:
+        dataset = pydicom.dcmread(io.BytesIO(data), force=True, stop_before_pixels=True,
+                                  specific_tags=["SOPClassUID", "SOPInstanceUID"])
+        return str(dataset.get("SOPClassUID", "") or ""), str(dataset.get("SOPInstanceUID", "") or "")
+    except Exception:  # anything unreadable is refused later with a reason
+        return "", ""

@@ -1,0 +1,117 @@
+"""DICOM C-STORE / C-ECHO receiver (pynetdicom) feeding the one ingestion service."""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from django.db import close_old_connections
+from pydicom.dataset import Dataset
+from pydicom.pixels import get_decoder
+from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
+from pynetdicom.sop_class import Verification
+
+from ingest.dicom_policy import PROCESSING_FAILURE, SUCCESS
+from ingest.models import Image
+from ingest.services import embed_and_index_ready_images, get_or_create_dataset, receive_dicom_instance
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "dicom-scp"
+
+
+def decodable_transfer_syntaxes() -> list[str]:
+    """The transfer syntaxes whose pixel data this installation's pydicom plugins can decode."""
+    usable = []
+    for syntax in ALL_TRANSFER_SYNTAXES:
+        try:
+            if get_decoder(syntax).is_available:
+                usable.append(syntax)
+        except NotImplementedError:
+            continue
+    return usable
+
+
+@dataclass
+class StoreScp:
+    """Per-server state: the target dataset, stored ids per association, the embedding worker."""
+
+    dataset_name: str
+    on_batch_stored: Callable[[Sequence[int]], object] = embed_and_index_ready_images
+    pending: dict[int, list[int]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    embedder: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "dicom-scp-embed"))
+
+    def handle_echo(self, event) -> int:
+        return SUCCESS
+
+    def handle_store(self, event) -> int | Dataset:
+        close_old_connections()
+        context = event.context
+        try:
+            received = receive_dicom_instance(
+                data=event.encoded_dataset(include_meta=True), dataset=get_or_create_dataset(self.dataset_name),
+                channel=CHANNEL, sop_class_uid=str(context.abstract_syntax),
+                detail={"transfer_syntax": str(context.transfer_syntax), "calling_ae": event.assoc.requestor.ae_title},
+            )
+        except Exception as exc:  # a bug or a database outage must not take the receiver down
+            logger.error("C-STORE on association %s failed: %s", id(event.assoc), type(exc).__name__)
+            return failure_reply(PROCESSING_FAILURE, "internal error while storing; retry later")
+        if received.status != SUCCESS:
+            return failure_reply(received.status, received.comment)
+        if received.created and received.image.status == Image.Status.READY:
+            with self.lock:
+                self.pending.setdefault(id(event.assoc), []).append(received.image.pk)
+        return SUCCESS
+
+    def handle_association_end(self, event) -> None:
+        """Embed what one association stored as one batch, off the association's thread."""
+        with self.lock:
+            image_ids = self.pending.pop(id(event.assoc), [])
+        if image_ids:
+            self.embedder.submit(self._embed, image_ids)
+        close_old_connections()
+
+    def _embed(self, image_ids: list[int]) -> None:
+        try:
+            self.on_batch_stored(image_ids)
+        except Exception:  # the images are stored; a later embed run picks them up
+            logger.exception("embedding images %s..%s failed", image_ids[0], image_ids[-1])
+        finally:
+            close_old_connections()
+
+    def handlers(self) -> list:
+        return [(evt.EVT_C_ECHO, self.handle_echo), (evt.EVT_C_STORE, self.handle_store),
+                (evt.EVT_RELEASED, self.handle_association_end), (evt.EVT_ABORTED, self.handle_association_end)]
+
+
+def failure_reply(status: int, comment: str) -> Dataset:
+    reply = Dataset()
+    reply.Status = status
+    reply.ErrorComment = comment[:64]  # LO
+    return reply
+
+
+def build_ae(ae_title: str) -> AE:
+    ae = AE(ae_title=ae_title)
+    syntaxes = decodable_transfer_syntaxes()
+    # Every storage class is negotiated, so that non-image objects get a C-STORE failure status
+    # with a reason (and a Rejection row) instead of a bare presentation-context refusal.
+    for context in AllStoragePresentationContexts:
+        ae.add_supported_context(context.abstract_syntax, syntaxes)
+    ae.add_supported_context(Verification)
+    return ae
+
+
+def start_scp(*, host: str = "0.0.0.0", port: int = 11112, ae_title: str = "CBIR", dataset_name: str = "dicom-scp",
+              block: bool = False, on_batch_stored: Callable[[Sequence[int]], object] | None = None):
+    """Serve C-ECHO and C-STORE; returns the pynetdicom server (None once a blocking server stops)."""
+    # pynetdicom's DEBUG messages print the sender's SOP Instance UIDs (identifiers): never emit them.
+    library_logger = logging.getLogger("pynetdicom")
+    library_logger.setLevel(max(logging.INFO, library_logger.getEffectiveLevel()))
+    scp = StoreScp(dataset_name, **({"on_batch_stored": on_batch_stored} if on_batch_stored else {}))
+    get_or_create_dataset(dataset_name)
+    logger.info("DICOM SCP %s listening on %s:%s", ae_title, host, port)
+    return build_ae(ae_title).start_server((host, port), block=block, evt_handlers=scp.handlers())

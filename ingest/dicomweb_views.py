@@ -1,0 +1,26 @@
+"""DICOMweb endpoints: STOW-RS (POST /dicomweb/studies)."""
+from django.conf import settings
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ingest.dicomweb import parse_stow_request, stow_http_status, stow_response
+from ingest.services import get_or_create_dataset, store_stow_parts
+
+
+class DicomJsonRenderer(JSONRenderer):
+    media_type = "application/dicom+json"
+
+
+class StowRsApi(APIView):
+    """Store DICOM instances sent as multipart/related; answers with the response dataset."""
+
+    parser_classes: list = []  # the multipart/related body is read raw
+    renderer_classes = [DicomJsonRenderer, JSONRenderer]
+
+    def post(self, request):
+        parts = parse_stow_request(request.META.get("CONTENT_TYPE", ""), request.body)
+        dataset = get_or_create_dataset(getattr(settings, "STOW_DATASET_NAME", "stow-rs"))
+        results = store_stow_parts(parts=parts, dataset=dataset)
+        return Response(stow_response(results), status=stow_http_status(results),
+                        content_type=DicomJsonRenderer.media_type)

@@ -1,0 +1,102 @@
+"""FHIR R4 REST endpoints: POST /fhir/ (Bundle), POST and GET /fhir/{type}, GET /fhir/{type}/{id}."""
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.http.request import QueryDict
+from rest_framework.views import APIView
+
+from cbir.errors import NotFound
+from ingest import fhir_render, fhir_selectors
+from ingest.fhir_intake import ingest_fhir_bundle, ingest_fhir_resource, read_fhir_json
+from ingest.models import Order
+from ingest.parsers.fhir import FhirInvalid
+
+SEARCHABLE = {
+    "Patient": (fhir_selectors.search_patients, fhir_render.render_patient),
+    "DiagnosticReport": (fhir_selectors.search_reports, fhir_render.render_report),
+    "Condition": (fhir_selectors.search_conditions, fhir_render.render_condition),
+}
+
+
+def fhir_response(resource: dict, status: int = 200, **headers) -> JsonResponse:
+    response = JsonResponse(resource, status=status, content_type=fhir_render.FHIR_JSON)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def outcome_response(issues: list[dict], status: int) -> JsonResponse:
+    return fhir_response(fhir_render.operation_outcome(issues), status=status)
+
+
+class FhirApi(APIView):
+    """Errors come back as OperationOutcome, not the app's JSON error body."""
+
+    authentication_classes: list = []  # machine-to-machine channel; no session, so no CSRF
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)  # answers are FHIR JSON whatever Accept says
+
+    def handle_exception(self, exc):
+        if isinstance(exc, FhirInvalid):
+            return outcome_response(exc.issues, 400)
+        if isinstance(exc, NotFound):
+            return outcome_response([{"severity": "error", "code": "not-found", "diagnostics": exc.message}], 404)
+        return super().handle_exception(exc)
+
+
+class FhirBundleApi(FhirApi):
+    def post(self, request):
+        return fhir_response(ingest_fhir_bundle(data=read_fhir_json(request.body)))
+
+
+class FhirTypeApi(FhirApi):
+    def post(self, request, resource_type: str):
+        result = ingest_fhir_resource(data=read_fhir_json(request.body), resource_type=resource_type)
+        issue = {"severity": "information", "code": "informational",
+                 "diagnostics": "stored (de-identified)" if result.created else "already stored; nothing changed"}
+        headers = {"Location": request.build_absolute_uri(f"/fhir/{result.location}")} if result.location else {}
+        return fhir_response(fhir_render.operation_outcome([issue]), status=201 if result.created else 200, **headers)
+
+    def get(self, request, resource_type: str):
+        return fhir_response(search_bundle(request, resource_type, request.query_params))
+
+
+class FhirReadApi(FhirApi):
+    def get(self, request, resource_type: str, resource_id: str):
+        if resource_type == "Patient":
+            return fhir_response(fhir_render.render_patient(fhir_selectors.get_patient(resource_id)))
+        bundle = search_bundle(request, resource_type, QueryDict(f"_id={resource_id}"))
+        if not bundle["entry"]:
+            raise NotFound(f"{resource_type}/{resource_id[:64]} is not known")
+        return fhir_response(bundle["entry"][0]["resource"])
+
+
+def check_supported(resource_type: str, supported) -> None:
+    if resource_type not in supported:
+        raise NotFound(f"resource type {resource_type[:40]} is not served here; supported: {', '.join(supported)}")
+
+
+def search_bundle(request, resource_type: str, params) -> dict:
+    check_supported(resource_type, [*SEARCHABLE, "ImagingStudy"])
+    count, offset = fhir_selectors.paging(params)
+    if resource_type == "ImagingStudy":
+        items, total = fhir_selectors.search_imaging_studies(params)
+        resources = [fhir_render.render_order(item) if isinstance(item, Order) else fhir_render.render_study(item)
+                     for item in items]
+    else:
+        search, render = SEARCHABLE[resource_type]
+        page = search(params)
+        items, total, resources = page.items, page.total, [render(item) for item in page.items]
+    return fhir_render.searchset(resources, total=total, base_url=request.build_absolute_uri("/fhir").rstrip("/"),
+                                 self_url=request.build_absolute_uri(), next_url=next_url(request, params, offset,
+                                                                                          count, total))
+
+
+def next_url(request, params, offset: int, count: int, total: int) -> str:
+    if offset + count >= total or count == 0:
+        return ""
+    following = params.copy()
+    following["_offset"] = str(offset + count)
+    return request.build_absolute_uri(f"{request.path}?{following.urlencode()}")
+

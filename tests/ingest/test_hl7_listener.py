@@ -1,0 +1,155 @@
+"""The MLLP listener: real python-hl7 MLLPClient and the mllp_send CLI against a loopback port."""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import hl7
+import pytest
+from hl7.client import MLLPClient
+
+from ingest.hl7_listener import ListenerThread
+from ingest.models import CodedConcept, InboundMessage, Order, Patient, Rejection, Report
+from tests.factories import hl7_oru_message
+
+MALFORMED = {"malformed_msh_present_but_missing_all_fields.hl7": "AR",
+             "malformed_msh_present_but_missing_msh-10.hl7": "AR",
+             "malformed_msh_present_but_missing_msh-9.hl7": "AR",
+             "malformed_orm_obx-5_is_not_a_numeric_value.hl7": "AE"}
+UNSUPPORTED = {"Natus_001_Natus_ACK.hl7": "AR"}  # an ACK is not a message we take in
+
+
+def free_port() -> int:
+    for port in range(12600, 12700):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                try:
+                    probe.close()
+                    with socket.socket() as trial:
+                        trial.bind(("127.0.0.1", port))
+                    return port
+                except OSError:
+                    continue
+    raise RuntimeError("no free port in 12600-12699")
+
+
+@pytest.fixture
+def listener(transactional_db):
+    server = ListenerThread("127.0.0.1", free_port()).start()
+    yield server
+    server.stop()
+
+
+def sample_files(datasets_dir: Path) -> list[Path]:
+    return sorted((datasets_dir / "interop_samples" / "hl7v2").glob("*.hl7"))
+
+
+def send(port: int, text: str) -> hl7.Message:
+    with MLLPClient("127.0.0.1", port) as client:
+        return hl7.parse(client.send_message(text).decode("utf-8"))
+
+
+def stored_counts() -> tuple[int, ...]:
+    return tuple(model.objects.count() for model in (InboundMessage, Patient, Order, Report, CodedConcept))
+
+
+def test_listener_answers_every_sample_message_with_the_expected_ack(listener, datasets_dir):
+    files = sample_files(datasets_dir)
+    expected = MALFORMED | UNSUPPORTED
+
+    codes = {path.name: str(send(listener.port, path.read_text("utf-8")).segment("MSA")[1]) for path in files}
+
+    assert len(files) == 19
+    assert codes == {path.name: expected.get(path.name, "AA") for path in files}
+
+
+def test_listener_stores_nothing_for_malformed_messages_and_records_rejections(listener, datasets_dir):
+    folder = datasets_dir / "interop_samples" / "hl7v2"
+
+    for name in MALFORMED:
+        ack = send(listener.port, (folder / name).read_text("utf-8"))
+        assert str(ack.segment("MSA")[1]) in ("AE", "AR")
+        assert str(ack.segment("ERR")[3][0][0]) in ("101", "102")
+
+    assert stored_counts() == (0, 0, 0, 0, 0)
+    assert Rejection.objects.filter(channel="hl7-mllp").count() == len(MALFORMED)
+
+
+@pytest.mark.parametrize("text, error_code", [
+    ("PID|1||X^^^H^MR||NAME^X\rOBR|1", "100"),  # missing MSH
+    ("MSH|^~|RIS|H|C|C|2024||ORU^R01|C1|P|2.5.1\rOBR|1", "102"),  # bad encoding characters
+    ("MSH|^~\\&|RIS|H|C|C|2024||ORU^R01|C2|P|2.5.1\rOBR|1\r%%%|bad segment", "100"),  # bad segment id
+])
+def test_listener_naks_malformed_messages_and_stores_nothing(listener, text, error_code):
+    ack = send(listener.port, text)
+
+    assert str(ack.segment("MSA")[1]) == "AR"
+    assert str(ack.segment("ERR")[3][0][0]) == error_code
+    assert stored_counts() == (0, 0, 0, 0, 0)
+    assert Rejection.objects.get().channel == "hl7-mllp"
+
+
+def test_listener_echoes_control_id_and_puts_reason_in_msa3(listener):
+    message = hl7_oru_message(control_id="CTRL-42", extra_segments=("OBX|9|NM|1^W^LN||heavy||||||F",))
+
+    ack = send(listener.port, message)
+
+    assert str(ack.segment("MSA")[1]) == "AE"
+    assert str(ack.segment("MSA")[2]) == "CTRL-42"
+    assert "not a number" in str(ack.segment("MSA")[3])
+    assert str(ack.segment("MSH")[9]) == "ACK^R01^ACK"
+
+
+def test_listener_treats_a_resent_control_id_as_a_no_op(listener):
+    message = hl7_oru_message(control_id="DUP-1")
+
+    first, second = send(listener.port, message), send(listener.port, message)
+
+    assert str(first.segment("MSA")[1]) == str(second.segment("MSA")[1]) == "AA"
+    assert InboundMessage.objects.count() == 1 and Report.objects.count() == 1
+
+
+def test_listener_keeps_running_after_garbage_and_serves_the_next_message(listener):
+    garbage = send(listener.port, "\x00\xff not hl7 at all |||")
+
+    good = send(listener.port, hl7_oru_message())
+
+    assert str(garbage.segment("MSA")[1]) == "AR"
+    assert str(good.segment("MSA")[1]) == "AA"
+
+
+def test_listener_handles_several_messages_on_one_connection(listener):
+    with MLLPClient("127.0.0.1", listener.port) as client:
+        acks = [hl7.parse(client.send_message(hl7_oru_message(accession=f"ACC-{n}")).decode()) for n in range(3)]
+
+    assert [str(ack.segment("MSA")[1]) for ack in acks] == ["AA", "AA", "AA"]
+    assert Report.objects.count() == 3
+
+
+def test_listener_replaces_a_corrected_report_for_the_same_order(listener):
+    send(listener.port, hl7_oru_message(accession="ACC-5", impression="Preliminary read."))
+
+    send(listener.port, hl7_oru_message(accession="ACC-5", impression="Corrected read."))
+
+    assert Report.objects.get().impression == "Corrected read."
+    assert InboundMessage.objects.count() == 2
+
+
+def test_mllp_send_cli_delivers_sample_files(listener, datasets_dir, tmp_path):
+    mllp_send = shutil.which("mllp_send") or str(Path(sys.executable).parent / "mllp_send")
+    sample = datasets_dir / "interop_samples" / "hl7v2" / "Oracle_004_Oracle_ORU_R01.hl7"
+    framed = tmp_path / "framed.hl7"
+    framed.write_bytes(b"\x0b" + sample.read_bytes().replace(b"\n", b"\r") + b"\x1c\r")
+
+    loose = subprocess.run([mllp_send, "--loose", "-p", str(listener.port), "-f", str(sample), "127.0.0.1"],
+                           capture_output=True, text=True, timeout=30)
+    strict = subprocess.run([mllp_send, "-p", str(listener.port), "-f", str(framed), "127.0.0.1"],
+                            capture_output=True, text=True, timeout=30)
+
+    assert loose.returncode == 0 and "MSA|AA|20230317-29887.E.106214" in loose.stdout
+    assert strict.returncode == 0 and "MSA|AA|20230317-29887.E.106214" in strict.stdout
+    assert InboundMessage.objects.count() == 1
+    assert Report.objects.get().text.startswith("Albumin Urine: 2.1 mg/dL")

@@ -1,0 +1,126 @@
+"""POST /dicomweb/studies (STOW-RS): real multipart/related bodies through Django and dicomweb-client."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from ingest.models import Image, Rejection
+from ingest.pseudonyms import remap_uid
+from ingest.storage import media_path
+
+pytestmark = pytest.mark.django_db
+
+BOUNDARY = "cbir-test-boundary-7f3a"
+CONTENT_TYPE = f'multipart/related; type="application/dicom"; boundary={BOUNDARY}'
+REFERENCED, FAILED, REASON = "00081199", "00081198", "00081197"
+
+
+def multipart(*contents: bytes, part_type: str = "application/dicom") -> bytes:
+    body = b""
+    for content in contents:
+        body += f"--{BOUNDARY}\r\nContent-Type: {part_type}\r\n\r\n".encode() + content + b"\r\n"
+    return body + f"--{BOUNDARY}--\r\n".encode()
+
+
+def sample_bytes(datasets_dir: Path, relative: str) -> bytes:
+    return (datasets_dir / "dicom_samples" / relative).read_bytes()
+
+
+def post(client, body: bytes, content_type: str = CONTENT_TYPE):
+    return client.post("/dicomweb/studies", data=body, content_type=content_type,
+                       HTTP_ACCEPT="application/dicom+json")
+
+
+def uids(response, sequence: str, tag: str = "00081155") -> list:
+    return [item[tag]["Value"][0] for item in response.json().get(sequence, {}).get("Value", [])]
+
+
+def stored_files(settings) -> list[Path]:
+    return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+
+
+def test_stow_stores_instances_and_references_their_deidentified_uids(client, datasets_dir):
+    ct, mr = sample_bytes(datasets_dir, "pydicom/CT_small.dcm"), sample_bytes(datasets_dir, "pydicom/MR_small.dcm")
+
+    response = post(client, multipart(ct, mr))
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/dicom+json"
+    originals = [pydicom.dcmread(datasets_dir / "dicom_samples" / name).SOPInstanceUID
+                 for name in ("pydicom/CT_small.dcm", "pydicom/MR_small.dcm")]
+    assert uids(response, REFERENCED) == [remap_uid(uid) for uid in originals]
+    assert all(media_path(image.dicom_path).is_file() for image in Image.objects.all())
+    assert FAILED not in response.json()
+
+
+def test_resent_instances_are_acknowledged_without_duplicates(client, datasets_dir):
+    ct = sample_bytes(datasets_dir, "pydicom/CT_small.dcm")
+    post(client, multipart(ct))
+
+    response = post(client, multipart(ct))
+
+    assert response.status_code == 200 and len(uids(response, REFERENCED)) == 1
+    assert Image.objects.count() == 1
+
+
+def test_some_parts_refused_answers_202_with_failure_reasons(client, datasets_dir):
+    ct = sample_bytes(datasets_dir, "pydicom/CT_small.dcm")
+
+    response = post(client, multipart(ct, b"definitely not DICOM" * 10))
+
+    assert response.status_code == 202
+    assert len(uids(response, REFERENCED)) == 1
+    assert uids(response, FAILED, REASON) == [0xC000]
+    assert Rejection.objects.get().channel == "stow-rs"
+
+
+def test_nothing_stored_answers_409(client, datasets_dir, settings):
+    rtplan = sample_bytes(datasets_dir, "pydicom/rtplan.dcm")
+    ct = sample_bytes(datasets_dir, "pydicom/CT_small.dcm")
+
+    response = post(client, multipart(rtplan, ct[: len(ct) // 2]))
+
+    assert response.status_code == 409
+    assert uids(response, FAILED, REASON) == [0x0122, 0xC000]
+    assert Image.objects.count() == 0 and stored_files(settings) == []
+    assert Rejection.objects.count() == 2
+
+
+def test_non_dicom_parts_are_refused(client):
+    response = post(client, multipart(b'{"not": "dicom"}', part_type="application/json"))
+
+    assert response.status_code == 409 and uids(response, FAILED, REASON) == [0xC000]
+
+
+@pytest.mark.parametrize("content_type", ["application/dicom", "application/json",
+                                          f'multipart/related; type="application/dicom+json"; boundary={BOUNDARY}'])
+def test_other_media_types_answer_415(client, content_type):
+    response = post(client, multipart(b"x"), content_type=content_type)
+
+    assert response.status_code == 415 and response.json()["error"]
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ('multipart/related; type="application/dicom"', multipart(b"x")),
+    (CONTENT_TYPE, b"no delimiter anywhere in this body"),
+])
+def test_malformed_multipart_answers_400(client, content_type, body):
+    response = post(client, body, content_type=content_type)
+
+    assert response.status_code == 400 and response.json()["error"]
+
+
+def test_stored_images_are_embedded_and_indexed_after_commit(client, datasets_dir, django_capture_on_commit_callbacks):
+    from browser.models import IndexVersion
+
+    body = multipart(sample_bytes(datasets_dir, "pydicom/CT_small.dcm"),
+                     sample_bytes(datasets_dir, "pydicom-data/US1_UNCR.dcm"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, body)
+
+    assert response.status_code == 200
+    assert IndexVersion.objects.get(status="ready").vector_count == 1
+    quarantined = Image.objects.get(status=Image.Status.QUARANTINED)
+    assert not quarantined.embeddings.exists()
