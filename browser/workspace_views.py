@@ -341,3 +341,49 @@ class WhySimilarApi(WorkspaceApi):
         return Response(explain_similarity(result_id=result_id, encoder=values["encoder"] or settings.DEFAULT_ENCODER,
                                            query_image_id=values.get("query_image_id"),
                                            query_data=read_upload(upload) if upload else None))
+
+
+# --- curation -------------------------------------------------------------------------------
+
+class RejectionListApi(WorkspaceApi):
+    required_capability = CURATE
+
+    def get(self, request):
+        from browser.curation import list_rejections
+
+        return Response([{"id": r.pk, "channel": r.channel, "reason": r.reason, "detail": r.detail,
+                          "created_at": r.created_at} for r in list_rejections()])
+
+
+class QuarantineListApi(WorkspaceApi):
+    required_capability = CURATE
+
+    def get(self, request):
+        from browser.curation import list_quarantined
+
+        return Response([{"id": image.pk, "reason": image.status_reason, "modality": image.modality,
+                          "dataset": image.series.study.dataset.name, "created_at": image.created_at,
+                          "thumbnail_url": f"/api/images/{image.pk}/thumbnail/"} for image in list_quarantined()])
+
+
+class QuarantineDecisionApi(WorkspaceApi):
+    required_capability = CURATE
+
+    class InputSerializer(serializers.Serializer):
+        reviewer_note = serializers.CharField(max_length=1000, allow_blank=True)
+
+    def post(self, request, image_id: int):
+        from browser.curation import get_quarantined, release_from_quarantine
+
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        image = release_from_quarantine(image=get_quarantined(image_id), **data.validated_data)
+        audit.record_event(user=request.user, action="release", target=f"image:{image.pk}")
+        return Response({"id": image.pk, "status": image.status, "status_reason": image.status_reason})
+
+    def delete(self, request, image_id: int):
+        from browser.curation import delete_quarantined, get_quarantined
+
+        delete_quarantined(image=get_quarantined(image_id))
+        audit.record_event(user=request.user, action="delete", target=f"image:{image_id}")
+        return Response(status=status.HTTP_204_NO_CONTENT)

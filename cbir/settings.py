@@ -147,6 +147,12 @@ EMBED_BATCH_SIZE = int(os.environ.get("CBIR_EMBED_BATCH_SIZE", "32"))
 DICOM_CLEAN_DESCRIPTORS = env_bool("CBIR_DICOM_CLEAN_DESCRIPTORS", True)
 STOW_DATASET_NAME = os.environ.get("CBIR_STOW_DATASET", "stow-rs")
 
+HL7_APPLICATION = os.environ.get("CBIR_HL7_APPLICATION", "CBIR")
+HL7_FACILITY = os.environ.get("CBIR_HL7_FACILITY", "CBIR")
+HL7_MAX_MESSAGE_BYTES = int(os.environ.get("CBIR_HL7_MAX_BYTES", str(1024 * 1024)))
+HL7_LISTENER_HOST = os.environ.get("CBIR_HL7_HOST", "127.0.0.1")
+HL7_LISTENER_PORT = int(os.environ.get("CBIR_HL7_PORT", "2575"))
+
 PACS_DICOMWEB_URL = os.environ.get("PACS_DICOMWEB_URL", "")
 PACS_USERNAME = os.environ.get("PACS_USERNAME", "")
 PACS_PASSWORD = os.environ.get("PACS_PASSWORD", "")

@@ -23,6 +23,7 @@ from ingest.parsers.images import sniff_format
 from ingest.parsers.labels import label_fields
 from ingest.pseudonyms import pseudonymize, remap_uid
 from ingest.records import ImageRecord
+from ingest.reports import link_reports_to_study
 from ingest.storage import remove_files, store_dicom_file, store_image_files
 
 logger = logging.getLogger(__name__)
@@ -112,6 +113,8 @@ def store_record(prepared: PreparedImage, *, dataset: Dataset, digest: str, orig
             series = upsert_series(record, dataset)
             image = create_image(record, series=series, digest=digest, paths=paths, original_name=original_name,
                                  quarantine_reason=prepared.quarantine_reason)
+            # reports that arrived before this image (HL7/FHIR) link once the image is committed
+            transaction.on_commit(lambda: link_reports_to_study(series.study))
     except IntegrityError:
         # Lost a race with a concurrent ingest of the same file or SOP instance: theirs wins.
         same_file = Image.objects.filter(content_hash=digest).first()

@@ -102,7 +102,9 @@ def extract_patient(data: dict, context: FhirContext, key: str) -> ClinicalRecor
 
 
 def extract_imaging_study(data: dict, context: FhirContext, key: str) -> ClinicalRecord:
+    patient = patient_of(data, context)
     procedure = first_coding(data.get("procedureCode"))
+    description = scrub_text(procedure.get("display") or data.get("description") or "", context.terms)
     modalities = [coding.get("code") for coding in data.get("modality") or []]
     modalities += [(series.get("modality") or {}).get("code") for series in data.get("series") or []]
     order = OrderRecord(
@@ -110,11 +112,11 @@ def extract_imaging_study(data: dict, context: FhirContext, key: str) -> Clinica
         accession_pseudonym=accession_of(data), study_uid=study_uid_of(data),
         procedure_system=canonical_system(procedure.get("system", "")) or procedure.get("system", "")[:128],
         procedure_code=procedure.get("code", "")[:64],
-        procedure_display=(procedure.get("display") or data.get("description") or "")[:255],
+        procedure_display=description[:255],
         modality=next((code for code in modalities if code), "")[:16], status=data.get("status", ""),
         codes=codes_of(data.get("reasonCode"), role="finding", source="fhir-imagingstudy"))
-    return ClinicalRecord(channel="fhir", message_key=key, message_type="ImagingStudy",
-                          patient=patient_of(data, context), orders=[order])
+    return ClinicalRecord(channel="fhir", message_key=key, message_type="ImagingStudy", patient=patient,
+                          orders=[order])
 
 
 def extract_diagnostic_report(data: dict, context: FhirContext, key: str) -> ClinicalRecord:

@@ -163,3 +163,15 @@ def test_hl7_order_before_images_links_by_study_uid_and_its_diagnoses_reach_the_
     assert Order.objects.get().study_id == image.series.study_id
     assert "Benign neoplasm of cerebral meninges" in image.labels
     assert {code["code"] for code in image.metadata["codes"]} == {"D32.0", "225.2"}
+
+
+def test_storing_an_image_links_the_waiting_report_by_itself(django_capture_on_commit_callbacks):
+    report = send_report(patient_id="P-400", accession="ACC-400")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        image = ingest_dicom(PatientID="P-400", AccessionNumber="ACC-400", StudyInstanceUID="1.2.3.400")
+
+    report.refresh_from_db()
+    image.refresh_from_db()
+    assert report.study_id == image.series.study_id
+    assert "Right lower lobe pneumonia." in image.notes

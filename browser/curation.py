@@ -1,0 +1,44 @@
+"""Curators' review: rejected inputs and quarantined images (release or delete)."""
+from __future__ import annotations
+
+from django.db import transaction
+
+from cbir.errors import CbirError, NotFound
+from ingest.models import Image, Rejection
+from ingest.storage import remove_files
+
+
+def list_rejections(limit: int = 200) -> list[Rejection]:
+    return list(Rejection.objects.all()[:limit])
+
+
+def list_quarantined(limit: int = 200) -> list[Image]:
+    return list(Image.objects.filter(status=Image.Status.QUARANTINED).select_related("series__study__dataset")[:limit])
+
+
+def get_quarantined(image_id: int) -> Image:
+    image = Image.objects.filter(pk=image_id, status=Image.Status.QUARANTINED).first()
+    if image is None:
+        raise NotFound(f"no quarantined image {image_id}")
+    return image
+
+
+def release_from_quarantine(*, image: Image, reviewer_note: str) -> Image:
+    """A curator checked the pixels (no burned-in identity): make it searchable."""
+    if not reviewer_note.strip():
+        raise CbirError("say what was checked before releasing an image (reviewer_note)")
+    from embeddings.services import embed_and_index_new_images
+
+    with transaction.atomic():
+        image.status = Image.Status.READY
+        image.status_reason = f"released after review: {reviewer_note.strip()}"
+        image.save(update_fields=["status", "status_reason"])
+        transaction.on_commit(lambda: embed_and_index_new_images(image_ids=[image.pk]))
+    return image
+
+
+def delete_quarantined(*, image: Image) -> None:
+    paths = [image.pixels_path, image.thumbnail_path, image.dicom_path]
+    with transaction.atomic():
+        image.delete()
+        transaction.on_commit(lambda: remove_files(*paths))
