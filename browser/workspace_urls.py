@@ -19,6 +19,7 @@ urlpatterns = [
     path("saved-searches/<int:saved_id>/run/", views.SavedSearchRunApi.as_view(), name="saved-search-run"),
     path("saved-searches/<int:saved_id>/export/", views.SavedSearchExportApi.as_view(), name="saved-search-export"),
     path("audit/", views.AuditEventListApi.as_view(), name="audit-list"),
+    path("curation/uploads/", views.UploadIngestApi.as_view(), name="upload-ingest"),
     path("curation/rejections/", views.RejectionListApi.as_view(), name="rejection-list"),
     path("curation/quarantine/", views.QuarantineListApi.as_view(), name="quarantine-list"),
     path("curation/quarantine/<int:image_id>/", views.QuarantineDecisionApi.as_view(), name="quarantine-decision"),

@@ -387,3 +387,31 @@ class QuarantineDecisionApi(WorkspaceApi):
         delete_quarantined(image=get_quarantined(image_id))
         audit.record_event(user=request.user, action="delete", target=f"image:{image_id}")
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UploadIngestApi(WorkspaceApi):
+    """POST /api/curation/uploads/: files (several) + dataset (+ label, modality, body_part) into the repository."""
+
+    required_capability = CURATE
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        files = serializers.ListField(child=serializers.FileField(allow_empty_file=False), allow_empty=False)
+        dataset = serializers.CharField(max_length=200, required=False, default="uploads")
+        label = serializers.CharField(max_length=128, required=False, default="", allow_blank=True)
+        modality = serializers.CharField(max_length=16, required=False, default="", allow_blank=True)
+        body_part = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
+
+    def post(self, request):
+        from dataclasses import asdict
+
+        from ingest.services import get_or_create_dataset
+        from ingest.uploads import ingest_uploads
+
+        data = self.InputSerializer(data={**request.data.dict(), "files": request.FILES.getlist("files")})
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        labels = {key: values[key] for key in ("label", "modality", "body_part") if values[key]}
+        outcomes = ingest_uploads(files=values["files"], dataset=get_or_create_dataset(values["dataset"]),
+                                  labels_row={"file": "", **labels} if labels else None)
+        return Response([asdict(outcome) for outcome in outcomes], status=status.HTTP_201_CREATED)

@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 from cbir.errors import CbirError
 from ingest.models import Dataset
 from ingest.parsers.labels import read_labels_csv
-from ingest.services import ingest_image_file
+from ingest.services import ingest_image_file, record_rejection
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".dcm", ".dicom", ""}
 SKIPPED_NAMES = {"DICOMDIR", "labels.csv", "manifest.csv"}
@@ -44,7 +44,10 @@ def ingest_folder(*, root: Path, dataset: Dataset, labels_csv: Path | None = Non
         try:
             outcome = ingest_image_file(path=path, dataset=dataset, labels_row=labels.get(relative) if labels else None)
         except (CbirError, OSError) as exc:
-            report.skipped.append((relative, getattr(exc, "message", str(exc))))
+            reason = getattr(exc, "message", str(exc))
+            report.skipped.append((relative, reason))
+            # the file name stays on the operator's console: names of files can carry patient names
+            record_rejection(channel="folder", reason=reason, detail={"suffix": path.suffix.lower()})
             continue
         (report.created_ids if outcome.created else report.existing_ids).append(outcome.image.pk)
     return report

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from ingest.folders import ingest_folder
-from ingest.models import Image, Series, Study
+from ingest.models import Image, Rejection, Series, Study
 from ingest.services import get_or_create_dataset
 from tests.browser.conftest import write_subset_labels
 
@@ -63,6 +63,8 @@ def test_unreadable_files_are_reported_with_reason_and_leave_nothing(tmp_path, s
     assert set(reasons) == {"notes.png", "broken.png", "truncated.dcm"}
     assert "not a PNG, JPEG or DICOM" in reasons["notes.png"] and "decode" in reasons["broken.png"]
     assert Image.objects.count() == 0 and media_files(settings) == []
+    rejections = list(Rejection.objects.filter(channel="folder"))
+    assert len(rejections) == 3 and not any("notes.png" in r.reason + str(r.detail) for r in rejections)
 
 
 def test_a_failure_while_saving_removes_the_files_already_written(tmp_path, settings, monkeypatch):

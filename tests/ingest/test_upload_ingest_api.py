@@ -1,0 +1,48 @@
+"""Curators upload files into the repository; each bad file refuses only itself."""
+import io
+
+import pytest
+
+from ingest.models import Image, Rejection
+from tests.factories import png_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def named(data: bytes, name: str) -> io.BytesIO:
+    handle = io.BytesIO(data)
+    handle.name = name
+    return handle
+
+
+def test_upload_stores_good_files_refuses_bad_ones_and_embeds(client_as, django_capture_on_commit_callbacks):
+    files = [named(png_bytes(seed=1), "a.png"), named(b"not an image", "b.png"), named(png_bytes(seed=2), "c.png")]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as("curator").post("/api/curation/uploads/", {"files": files, "dataset": "teaching-uploads",
+                                                                         "label": "glioma", "modality": "MR"},
+                                             format="multipart")
+
+    assert response.status_code == 201
+    outcomes = {row["name"]: row for row in response.json()}
+    assert outcomes["a.png"]["status"] == "stored" and outcomes["b.png"]["status"] == "refused"
+    assert "not a PNG, JPEG or DICOM" in outcomes["b.png"]["reason"]
+    stored = Image.objects.get(pk=outcomes["c.png"]["image_id"])
+    assert stored.label == "glioma" and stored.modality == "MR" and stored.embeddings.exists()
+    assert Rejection.objects.filter(channel="upload").count() == 1
+
+
+def test_uploading_the_same_file_again_is_a_no_op(client_as):
+    client = client_as("curator")
+    client.post("/api/curation/uploads/", {"files": [named(png_bytes(seed=3), "x.png")]}, format="multipart")
+
+    again = client.post("/api/curation/uploads/", {"files": [named(png_bytes(seed=3), "x.png")]}, format="multipart")
+
+    assert again.json()[0]["status"] == "present" and Image.objects.count() == 1
+
+
+def test_only_curators_upload(client_as):
+    response = client_as("educator").post("/api/curation/uploads/", {"files": [named(png_bytes(seed=4), "y.png")]},
+                                          format="multipart")
+
+    assert response.status_code == 403 and Image.objects.count() == 0
