@@ -15,4 +15,7 @@ class HasCapability(BasePermission):
         needed = getattr(view, "required_capability", BROWSE)
         if isinstance(needed, dict):  # per HTTP method, e.g. {"GET": BROWSE, "POST": TEACH}
             needed = needed.get(request.method, needed.get("*", BROWSE))
-        return needed is None or has_capability(request.user, needed)
+        if needed is None:
+            return True
+        alternatives = needed if isinstance(needed, tuple) else (needed,)  # a tuple: any one of them
+        return any(has_capability(request.user, capability) for capability in alternatives)

@@ -4,6 +4,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from browser.permissions import HasCapability
+from browser.roles import CURATE
+
 from ingest.dicomweb import parse_stow_request, stow_http_status, stow_response
 from ingest.services import get_or_create_dataset, store_stow_parts
 
@@ -16,6 +19,8 @@ class StowRsApi(APIView):
     """Store DICOM instances sent as multipart/related; answers with the response dataset."""
 
     parser_classes: list = []  # the multipart/related body is read raw
+    permission_classes = [HasCapability]
+    required_capability = CURATE  # storing is ingestion
     renderer_classes = [DicomJsonRenderer, JSONRenderer]
 
     def post(self, request):

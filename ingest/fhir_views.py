@@ -3,7 +3,11 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 from django.http.request import QueryDict
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, PermissionDenied
 from rest_framework.views import APIView
+
+from browser.permissions import HasCapability
+from browser.roles import CURATE, RESEARCH
 
 from cbir.errors import NotFound
 from ingest import fhir_render, fhir_selectors
@@ -30,9 +34,14 @@ def outcome_response(issues: list[dict], status: int) -> JsonResponse:
 
 
 class FhirApi(APIView):
-    """Errors come back as OperationOutcome, not the app's JSON error body."""
+    """Errors come back as OperationOutcome, not the app's JSON error body.
 
-    authentication_classes: list = []  # machine-to-machine channel; no session, so no CSRF
+    Scripts authenticate with 'Authorization: Token …'; writes are ingestion (curators), reads
+    of the de-identified repository are for researchers and curators.
+    """
+
+    permission_classes = [HasCapability]
+    required_capability = {"GET": (RESEARCH, CURATE), "POST": CURATE}
 
     def perform_content_negotiation(self, request, force=False):
         return super().perform_content_negotiation(request, force=True)  # answers are FHIR JSON whatever Accept says
@@ -42,6 +51,8 @@ class FhirApi(APIView):
             return outcome_response(exc.issues, 400)
         if isinstance(exc, NotFound):
             return outcome_response([{"severity": "error", "code": "not-found", "diagnostics": exc.message}], 404)
+        if isinstance(exc, (NotAuthenticated, AuthenticationFailed, PermissionDenied)):
+            return security_outcome(self, exc)
         return super().handle_exception(exc)
 
 
@@ -70,6 +81,16 @@ class FhirReadApi(FhirApi):
         if not bundle["entry"]:
             raise NotFound(f"{resource_type}/{resource_id[:64]} is not known")
         return fhir_response(bundle["entry"][0]["resource"])
+
+
+def security_outcome(view: APIView, exc) -> JsonResponse:
+    """401 (with the scheme to use) or 403 as an OperationOutcome."""
+    denied = isinstance(exc, PermissionDenied)
+    response = outcome_response([{"severity": "error", "code": "forbidden" if denied else "login",
+                                  "diagnostics": str(exc.detail)}], 403 if denied else 401)
+    if not denied:
+        response["WWW-Authenticate"] = view.get_authenticate_header(view.request) or "Token"
+    return response
 
 
 def check_supported(resource_type: str, supported) -> None:

@@ -2,6 +2,9 @@
 from django.http import HttpResponse
 from rest_framework.views import APIView
 
+from browser.permissions import HasCapability
+from browser.roles import CURATE
+
 from ingest.hl7_intake import receive_hl7_message
 from ingest.hl7_listener import decode_block
 
@@ -9,7 +12,10 @@ HL7_CONTENT_TYPE = "x-application/hl7-v2+er7; charset=utf-8"
 
 
 class Hl7MessageApi(APIView):
-    authentication_classes: list = []  # machine-to-machine channel; no session, so no CSRF
+    """Interface engines authenticate with 'Authorization: Token …' of a curator account."""
+
+    permission_classes = [HasCapability]
+    required_capability = CURATE
 
     def perform_content_negotiation(self, request, force=False):
         return super().perform_content_negotiation(request, force=True)  # the answer is an ACK whatever Accept says

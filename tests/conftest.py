@@ -22,7 +22,34 @@ def isolated_media(tmp_path, settings):
 
 
 @pytest.fixture
-def api_client():
+def admin_user(db):
+    from tests.factories import make_user
+
+    return make_user("admin", username="test-admin")
+
+
+@pytest.fixture
+def api_client(admin_user):
+    """A DRF client signed in as an admin; use anonymous_client or client_as(role) for the others."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def client(admin_user):
+    """pytest-django's Django test client, signed in as an admin."""
+    from django.test import Client
+
+    signed_in = Client()
+    signed_in.force_login(admin_user)
+    return signed_in
+
+
+@pytest.fixture
+def anonymous_client():
     from rest_framework.test import APIClient
 
     return APIClient()

@@ -190,7 +190,8 @@ def test_images_stored_over_dicom_are_embedded_and_indexed(datasets_dir, setting
     try:
         result = storescu(port, sample(datasets_dir, "pydicom/CT_small.dcm"), sample(datasets_dir, "pydicom/MR_small.dcm"),
                           sample(datasets_dir, "pydicom-data/US1_UNCR.dcm"))
-        index = wait_until(lambda: IndexVersion.objects.filter(status="ready").first())
+        # embedding runs on the SCP's background thread; a busy CI machine can take a while
+        index = wait_until(lambda: IndexVersion.objects.filter(status="ready").first(), timeout=120)
     finally:
         server.shutdown()
 
