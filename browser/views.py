@@ -6,16 +6,20 @@ from django.http import FileResponse
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from browser import selectors
-from browser.services import search_by_image_id, search_by_upload
-from browser.services.search import Filters
+from browser.filters import Filters, InvalidFilter
+from browser.services import search_by_image_id, search_by_keywords, search_by_upload
+from browser.services.pacs_search import search_by_pacs_instance, search_by_pacs_series
 from browser.serializers import image_detail_payload, image_summary_payload
 from cbir.errors import CbirError
 from ingest.errors import UploadTooLarge
 from ingest.selectors import get_image
 from ingest.storage import media_path
+
+UID_PATTERN = r"^[0-9]+(\.[0-9]+)*$"
 
 
 class FilterFields(serializers.Serializer):
@@ -23,9 +27,25 @@ class FilterFields(serializers.Serializer):
     modality = serializers.CharField(required=False, default="", allow_blank=True, max_length=16)
     body_part = serializers.CharField(required=False, default="", allow_blank=True, max_length=64)
     dataset = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
+    sex = serializers.ChoiceField(required=False, default="", allow_blank=True, choices=["M", "F", "O"])
+    age_min = serializers.IntegerField(required=False, default=None, allow_null=True, min_value=0, max_value=150)
+    age_max = serializers.IntegerField(required=False, default=None, allow_null=True, min_value=0, max_value=150)
+    code = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
+    teaching_set = serializers.IntegerField(required=False, default=None, allow_null=True, min_value=1)
+
+    def validate_code(self, value: str) -> str:
+        try:
+            Filters(code=value).code_filter()
+        except InvalidFilter as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return value
 
     def filters(self) -> Filters:
-        return Filters(**{name: self.validated_data[name] for name in ("label", "modality", "body_part", "dataset")})
+        return Filters(**{name: self.validated_data[name] for name in FILTER_NAMES})
+
+
+FILTER_NAMES = ("label", "modality", "body_part", "dataset", "sex", "age_min", "age_max", "code", "teaching_set")
+QUERY_INPUTS = "'image' (a file), 'image_id', 'study_uid' + 'series_uid' [+ 'sop_uid'] or 'q'"
 
 
 class SearchApi(APIView):
@@ -34,22 +54,55 @@ class SearchApi(APIView):
     class InputSerializer(FilterFields):
         image = serializers.FileField(required=False, allow_empty_file=False)
         image_id = serializers.IntegerField(required=False, min_value=1)
+        study_uid = serializers.RegexField(UID_PATTERN, required=False, max_length=64)
+        series_uid = serializers.RegexField(UID_PATTERN, required=False, max_length=64)
+        sop_uid = serializers.RegexField(UID_PATTERN, required=False, max_length=64)
+        q = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)
+        ranking = serializers.ChoiceField(required=False, default="filter", choices=["filter", "fused"])
+        recall = serializers.FloatField(required=False, default=None, allow_null=True, min_value=0.0, max_value=1.0)
         k = serializers.IntegerField(required=False, default=20, min_value=1, max_value=200)
         encoder = serializers.CharField(required=False, default="", allow_blank=True, max_length=64)
 
         def validate(self, data):
-            if ("image" in data) == ("image_id" in data):
-                raise serializers.ValidationError("give exactly one of 'image' (a file) or 'image_id'")
-            return data
+            return validate_query_inputs(data)
 
     def post(self, request):
         query = self.InputSerializer(data=request.data)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        arguments = {"k": data["k"], "encoder": data["encoder"] or settings.DEFAULT_ENCODER, "filters": query.filters()}
+        common = {"k": data["k"], "encoder": data["encoder"] or settings.DEFAULT_ENCODER, "filters": query.filters()}
+        content = {**common, "q": data["q"], "ranking": data["ranking"], "recall": data["recall"]}
         if "image_id" in data:
-            return Response(search_by_image_id(image_id=data["image_id"], **arguments))
-        return Response(search_by_upload(data=read_upload(data["image"]), **arguments))
+            return Response(search_by_image_id(image_id=data["image_id"], **content))
+        if "image" in data:
+            return Response(search_by_upload(data=read_upload(data["image"]), **content))
+        if "sop_uid" in data:
+            return Response(search_by_pacs_instance(study_uid=data["study_uid"], series_uid=data["series_uid"],
+                                                    sop_uid=data["sop_uid"], **content))
+        if "series_uid" in data:
+            return Response(search_by_pacs_series(study_uid=data["study_uid"], series_uid=data["series_uid"],
+                                                  **content))
+        return Response(search_by_keywords(q=data["q"], **common))
+
+
+def validate_query_inputs(data: dict) -> dict:
+    """Exactly one query source; UIDs come as study + series (+ sop); contradictions are refused (400)."""
+    sources = [name for name in ("image", "image_id") if name in data]
+    uids = [name for name in ("study_uid", "series_uid", "sop_uid") if name in data]
+    if uids:
+        sources.append("PACS UIDs")
+        if "study_uid" not in data or "series_uid" not in data:
+            raise serializers.ValidationError("a PACS query needs 'study_uid' and 'series_uid' (and 'sop_uid' "
+                                              "for one instance; without it the whole series is the query)")
+    if len(sources) > 1:
+        raise serializers.ValidationError(f"give only one query source, not {' and '.join(sources)}")
+    if not sources and not data.get("q", "").strip():
+        raise serializers.ValidationError(f"give exactly one of {QUERY_INPUTS}")
+    if not sources and data.get("ranking") == "fused":
+        raise serializers.ValidationError("ranking 'fused' needs an image query besides 'q'")
+    if data.get("age_min") is not None and data.get("age_max") is not None and data["age_min"] > data["age_max"]:
+        raise serializers.ValidationError("age_min is above age_max")
+    return data
 
 
 def read_upload(upload) -> bytes:
@@ -114,5 +167,7 @@ class EncoderListApi(APIView):
 
 
 class HealthApi(APIView):
+    permission_classes = [AllowAny]  # load balancers and monitors have no account
+
     def get(self, request):
         return Response(selectors.health_summary())

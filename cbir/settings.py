@@ -114,7 +114,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # Every endpoint needs a signed-in user with the view's capability (browser/roles.py);
+    # only sign-in, the health check and the page shell are public.
+    "DEFAULT_PERMISSION_CLASSES": ["browser.permissions.HasCapability"],
 }
 
 # Celery: eager and brokerless by default, so one process does everything.

@@ -17,8 +17,11 @@ SEARCH_SNIPPET = textwrap.dedent("""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cbir.settings")
     django.setup()
     from django.test import Client
+    from browser.accounts import create_user_with_role
+    client = Client()
+    client.force_login(create_user_with_role(username="scale-out", password="x", role="student"))
     with open(sys.argv[1], "rb") as handle:
-        response = Client().post("/api/search/", {"image": handle, "k": 5})
+        response = client.post("/api/search/", {"image": handle, "k": 5})
     print(json.dumps({"status": response.status_code, "body": response.json()}))
 """)
 

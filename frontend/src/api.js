@@ -13,6 +13,13 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
+const unauthorizedListeners = new Set();
+
+/** Called whenever the backend answers 401: the session is missing or has expired. */
+export function onUnauthorized(listener) {
+  unauthorizedListeners.add(listener);
+}
+
 async function request(url, { method = "GET", body } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
@@ -24,6 +31,7 @@ async function request(url, { method = "GET", body } = {}) {
   }
   const payload = await response.json().catch(() => null);
   if (!response.ok) {
+    if (response.status === 401) unauthorizedListeners.forEach((listener) => listener());
     const message = payload && typeof payload.error === "string" ? payload.error : `HTTP ${response.status}`;
     throw new ApiError(message, response.status);
   }
@@ -39,12 +47,15 @@ function withQuery(path, params) {
   return text ? `${path}?${text}` : path;
 }
 
-function searchForm({ k, encoder, label, modality }) {
+const SEARCH_FIELDS = ["k", "encoder", "q", "label", "modality", "body_part", "sex", "age_min", "age_max"];
+
+/** The search form data: every non-empty option among k, encoder, keywords (q) and filters. */
+function searchForm(options) {
   const form = new FormData();
-  if (k) form.set("k", String(k));
-  if (encoder) form.set("encoder", encoder);
-  if (label) form.set("label", label);
-  if (modality) form.set("modality", modality);
+  for (const field of SEARCH_FIELDS) {
+    const value = options[field];
+    if (value !== undefined && value !== null && value !== "") form.set(field, String(value));
+  }
   return form;
 }
 
@@ -60,6 +71,16 @@ export function searchByImageId(imageId, options) {
   const form = searchForm(options);
   form.set("image_id", String(imageId));
   return request("/api/search/", { method: "POST", body: form });
+}
+
+/** Where an image's thumbnail is served, for lists that do not carry thumbnail_url. */
+export function thumbnailUrl(imageId) {
+  return `/api/images/${encodeURIComponent(imageId)}/thumbnail/`;
+}
+
+/** Keyword-only search (options.q): images ranked by text relevance, linked by content. */
+export function searchByKeywords(options) {
+  return request("/api/search/", { method: "POST", body: searchForm(options) });
 }
 
 export function getImage(imageId) {
@@ -80,4 +101,20 @@ export async function listImages({ limit = 24, offset = 0, label, modality } = {
   const payload = await request(withQuery("/api/images/", { limit, offset, label, modality }));
   if (Array.isArray(payload)) return { count: payload.length, results: payload };
   return { count: payload.count ?? payload.results.length, results: payload.results ?? [] };
+}
+
+/** The signed-in user: {username, roles, capabilities}; 401 when nobody is signed in. */
+export function getMe() {
+  return request("/api/auth/me/");
+}
+
+export function signIn(username, password) {
+  const form = new FormData();
+  form.set("username", username);
+  form.set("password", password);
+  return request("/api/auth/login/", { method: "POST", body: form });
+}
+
+export function signOut() {
+  return request("/api/auth/logout/", { method: "POST" });
 }

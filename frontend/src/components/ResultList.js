@@ -1,0 +1,76 @@
+// The same results as the graph, as a grid ordered by similarity, for people who prefer a list.
+import { t } from "../i18n.js";
+import { communityColor } from "../graph/appearance.js";
+
+function formatNumber(value) {
+  return Number.isFinite(value) ? value.toFixed(3) : t("value.none");
+}
+
+function resultCard(node, onSelect) {
+  const item = document.createElement("li");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "result-card";
+  button.dataset.imageId = node.imageId;
+  button.dataset.score = node.score ?? "";
+  if (node.isAbnormal === true) button.classList.add("is-abnormal");
+
+  const figure = document.createElement("span");
+  figure.className = "result-thumb";
+  const image = document.createElement("img");
+  image.src = node.thumbnailUrl;
+  image.alt = "";
+  image.loading = "lazy";
+  figure.append(image);
+
+  const caption = document.createElement("span");
+  caption.className = "result-caption";
+  const title = document.createElement("span");
+  title.className = "result-title";
+  title.textContent = node.label || `#${node.imageId}`;
+  const color = communityColor(node.community);
+  if (color) title.style.color = color;
+  const rank = document.createElement("span");
+  rank.className = "result-rank";
+  rank.textContent = node.rank != null ? t("list.rank", { rank: node.rank }) : `#${node.imageId}`;
+  const scores = document.createElement("span");
+  scores.className = "result-scores";
+  scores.textContent = `${t("node.score")} ${formatNumber(node.score)} · ${t("node.distance")} ${formatNumber(node.distance)}`;
+  const meta = document.createElement("span");
+  meta.className = "result-meta";
+  meta.textContent = [node.modality, node.bodyPart, node.dataset, `#${node.imageId}`].filter(Boolean).join(" · ");
+  caption.append(rank, title, scores, meta);
+
+  button.append(figure, caption);
+  button.addEventListener("click", () => onSelect(node));
+  item.append(button);
+  return item;
+}
+
+export class ResultList {
+  constructor(list, { onSelect }) {
+    this.list = list;
+    this.onSelect = onSelect;
+    this.nodes = [];
+  }
+
+  render(nodes = this.nodes) {
+    this.nodes = nodes;
+    const results = nodes.filter((node) => !node.isQuery)
+      .sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity) || (a.rank ?? 0) - (b.rank ?? 0));
+    if (!results.length) {
+      const empty = document.createElement("li");
+      empty.className = "list-empty";
+      empty.textContent = t("list.empty");
+      this.list.replaceChildren(empty);
+      return;
+    }
+    this.list.replaceChildren(...results.map((node) => resultCard(node, this.onSelect)));
+  }
+
+  markSelected(imageId) {
+    for (const card of this.list.querySelectorAll(".result-card")) {
+      card.classList.toggle("is-selected", card.dataset.imageId === String(imageId));
+    }
+  }
+}

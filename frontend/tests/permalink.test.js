@@ -1,0 +1,24 @@
+// node --test: permalinks round-trip; uploads (no image id) have none.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { buildPermalinkHash, parsePermalink } from "../src/permalink.js";
+
+const NO_FILTERS = { encoder: "", q: "", label: "", modality: "", body_part: "", sex: "", age_min: "", age_max: "" };
+
+test("a permalink round-trips the query image, k, filters and expansions", () => {
+  const view = { ...NO_FILTERS, imageId: 17, k: 12, encoder: "baseline", label: "glioma", modality: "MR", expanded: [23, 45] };
+
+  const hash = buildPermalinkHash(view);
+
+  assert.equal(hash, "#image_id=17&k=12&encoder=baseline&label=glioma&modality=MR&expand=23,45");
+  assert.deepEqual(parsePermalink(hash), view);
+});
+
+test("a keyword-only query has a permalink; an uploaded query has none", () => {
+  assert.equal(buildPermalinkHash({ imageId: null, k: 5, q: "glioma", sex: "F" }), "#k=5&q=glioma&sex=F");
+  assert.equal(parsePermalink("#k=5&q=glioma").q, "glioma");
+  assert.equal(buildPermalinkHash({ imageId: null, k: 20, file: {}, q: "glioma" }), "");
+  assert.equal(buildPermalinkHash({ imageId: null, k: 20 }), "");
+  assert.equal(parsePermalink("#k=20"), null);
+});

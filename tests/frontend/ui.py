@@ -1,0 +1,37 @@
+"""Small helpers that drive the search page the way a user does."""
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+
+def open_search_page(page: Page, base_url: str, *, hash_: str = "") -> None:
+    page.goto(f"{base_url}/{hash_}")
+    expect(page.locator("#search")).to_be_enabled()
+
+
+def search_with_upload(page: Page, image: Path, *, k: int) -> None:
+    """Upload a query image, ask for k results and wait until the graph shows them all."""
+    page.set_input_files("#image-input", str(image))
+    page.fill("#k", str(k))
+    page.click("#search")
+    wait_for_node_count(page, k + 1)
+
+
+def wait_for_node_count(page: Page, count: int) -> None:
+    page.wait_for_selector(f"#graph[data-node-count='{count}']")
+
+
+def node_count(page: Page) -> int:
+    return int(page.get_attribute("#graph", "data-node-count"))
+
+
+def result_image_ids(page: Page) -> list[int]:
+    return page.evaluate("window.__cbirGraph.imageIds()")
+
+
+def click_graph_node(page: Page, image_id: int | str) -> None:
+    """Sigma draws on a canvas: ask where the node is drawn, then click that pixel."""
+    position = page.evaluate("(id) => window.__cbirGraph.viewportPosition(id)", image_id)
+    assert position is not None, f"node {image_id} is not in the graph"
+    box = page.locator("#graph").bounding_box()
+    page.mouse.click(box["x"] + position["x"], box["y"] + position["y"])
