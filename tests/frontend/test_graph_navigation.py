@@ -73,7 +73,7 @@ def test_permalink_of_a_repository_query_reproduces_the_expanded_view(
     permalink = page.url
     expected_count = node_count(page)
 
-    other = chromium.new_page(viewport={"width": 1440, "height": 900})
+    other = page.context.new_page()  # same signed-in browser, a new tab
     other.goto(permalink)
     other.wait_for_selector(f"#graph[data-node-count='{expected_count}']")
     other.wait_for_timeout(500)
