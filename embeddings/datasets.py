@@ -13,8 +13,9 @@ from PIL import Image as PILImage
 from embeddings.errors import DatasetError
 
 UNLABELLED = {"", "todo"}
-# Columns that tie images of one patient together, most specific first.
-GROUP_COLUMNS = ("patient_id", "split_group", "dup_group")
+# Columns that tie images of one patient together. split_group first: where present (covid_chestxray)
+# it merges patients who share a near-identical image, so it is the safer unit of a split.
+GROUP_COLUMNS = ("split_group", "patient_id", "dup_group")
 
 
 @dataclass

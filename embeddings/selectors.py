@@ -23,3 +23,18 @@ def load_vectors(version: EncoderVersion) -> tuple[np.ndarray, np.ndarray]:
 def load_vectors_for(version: EncoderVersion, image_ids) -> dict[int, np.ndarray]:
     rows = Embedding.objects.filter(encoder_version=version, image_id__in=list(image_ids)).values_list("image_id", "vector")
     return {image_id: np.frombuffer(bytes(blob), dtype="<f4") for image_id, blob in rows}
+
+
+def list_evaluations(*, limit: int = 50) -> list:
+    """Latest evaluation runs first."""
+    from embeddings.models import Evaluation
+
+    return list(Evaluation.objects.order_by("-created_at", "-id")[:limit])
+
+
+def get_default_encoder_name() -> str:
+    """The encoder marked default (by train_demo_encoders) while active, else settings.DEFAULT_ENCODER."""
+    from django.conf import settings
+
+    marked = EncoderVersion.objects.filter(is_default=True, is_active=True).values_list("name", flat=True).first()
+    return marked or settings.DEFAULT_ENCODER

@@ -13,3 +13,19 @@ def extract_embeddings_task(self, image_ids: list[int], encoder_version_id: int)
         return extract_embeddings(image_ids=image_ids, version=version)
     except CheckpointUnavailable as exc:
         raise self.retry(exc=exc, countdown=30)
+
+
+@shared_task(acks_late=True)
+def train_encoder_task(name: str, dataset_dirs: list[str], options: dict, label_column: str = "label",
+                       activate: bool = False, max_images: int | None = None) -> int:
+    """Train one version on the worker's device (options.device defaults to auto); returns the TrainingRun id.
+
+    `options` holds TrainingOptions fields (epochs, img_size, batch_size, ...). A worker that
+    dies mid-run leaves resumable state: sending the same task again continues it.
+    """
+    from embeddings.encoders.base import TrainingOptions
+    from embeddings.training_service import train_encoder_version
+
+    run = train_encoder_version(name=name, dataset_dirs=dataset_dirs, options=TrainingOptions(**options),
+                                label_column=label_column, activate=activate, max_images=max_images)
+    return run.pk

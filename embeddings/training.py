@@ -135,10 +135,12 @@ def run_training_loop(parts: LoopParts, options: TrainingOptions, *, progress=No
     history, best_weights = state["history"], state["best_weights"]
     bar = _progress_bar(progress, options, parts, state["epoch"], description)
     for epoch in range(state["epoch"], options.epochs):
-        if stopper.should_stop:
+        if stopper.should_stop or _out_of_time(history, options):
             break
         metrics = _train_one_epoch(parts, options, epoch, bar)
+        validation_started = time.monotonic()
         metrics["validation_metric"] = float(parts.validate())
+        metrics["validation_seconds"] = round(time.monotonic() - validation_started, 2)
         if stopper.update(metrics["validation_metric"]) or best_weights is None:
             best_weights = copy.deepcopy(parts.model.state_dict())
         history.append(metrics)
@@ -153,6 +155,16 @@ def run_training_loop(parts: LoopParts, options: TrainingOptions, *, progress=No
         parts.model.load_state_dict(best_weights)
     best = max((entry["validation_metric"] for entry in history), default=0.0)
     return LoopResult(history=history, best_metric=best, stopped_early=stopper.should_stop)
+
+
+def _out_of_time(history: list[dict], options: TrainingOptions) -> bool:
+    """options.extra["max_seconds"] caps the run: stop when one more epoch like the last would pass it."""
+    limit = (options.extra or {}).get("max_seconds")
+    if not limit or not history:
+        return False
+    spent = sum(entry["seconds"] + entry.get("validation_seconds", 0.0) for entry in history)
+    last = history[-1]["seconds"] + history[-1].get("validation_seconds", 0.0)
+    return spent + last > float(limit)
 
 
 def _train_one_epoch(parts: LoopParts, options: TrainingOptions, epoch: int, bar) -> dict:

@@ -1,4 +1,8 @@
-"""URL routes of the embeddings app."""
-from django.urls import path  # noqa: F401
+"""URL routes of the embeddings app (mounted under /api/)."""
+from django.urls import path
 
-urlpatterns: list = []
+from embeddings import views
+
+urlpatterns = [
+    path("evaluations/", views.EvaluationListApi.as_view(), name="evaluation-list"),
+]

@@ -10,6 +10,13 @@ from embeddings.errors import UnknownEncoder
 # Every architecture module; importing one runs its @register_encoder.
 ENCODER_MODULES: dict[str, str] = {
     "baseline": "embeddings.encoders.baseline",
+    "googlenet-gem-arcface": "embeddings.encoders.googlenet_gem",
+    "cnn-autoencoder": "embeddings.encoders.cnn_autoencoder",
+    "cenet": "embeddings.encoders.cenet",
+    "xception": "embeddings.encoders.xception",
+    "cenet-xception": "embeddings.encoders.cenet_xception",
+    "unet-me": "embeddings.encoders.unet",
+    "unet-ml": "embeddings.encoders.unet",
 }
 
 # Encoders that need no training: their one version is created on first use.

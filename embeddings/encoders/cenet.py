@@ -1,11 +1,12 @@
-"""CE-Net (Gu et al., IEEE TMI 2019): ResNet-34 encoder, DAC and RMP blocks, decoder.
+"""CE-Net (Gu et al., IEEE TMI 2019): ResNet-34 encoder, DAC and RMP blocks, decoder; the `cenet` encoder.
 
 Follows the authors' reference implementation (CE_Net_ with DACblock / SPPblock) with two
 documented changes: one input channel (grayscale, and no ImageNet weights can be fetched here,
 so weights start random where the paper starts from ImageNet) and configurable widths/depths so
 that tests can build tiny networks. Default widths (64, 128, 256, 512) and depths (3, 4, 6, 3)
 are ResNet-34's, so the RMP encoding has 512 + 4 = 516 channels at 1/32 of the input side:
-516 x 16 x 16 = 132,096 values at 512 px, the paper's "384 x 344" encoding.
+516 x 16 x 16 = 132,096 values at 512 px, the paper's "384 x 344" encoding (same count), and
+516 x 4 x 4 = 8,256 at the default 128 px, where RMP's 5 and 6 px pools are clamped to the 4 x 4 map.
 """
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 from torchvision.models.resnet import BasicBlock
+
+from embeddings.encoders.base import FitResult, TrainingData, TrainingOptions
+from embeddings.encoders.cenet_common import MapEncoder
+from embeddings.encoders.registry import register_encoder
+from embeddings.training_cenet import extra, finish_fit, prepare, run_stage, segmentation_stage, start_fit
 
 RESNET34_WIDTHS = (64, 128, 256, 512)
 RESNET34_DEPTHS = (3, 4, 6, 3)
@@ -142,3 +148,47 @@ def rmp_encoding_size(size: int, widths: tuple[int, ...] = RESNET34_WIDTHS) -> i
     """Values in the flattened RMP encoding for a square input of side `size`."""
     side = size // 32
     return (widths[-1] + len(RMP_KERNELS)) * side * side
+
+
+@register_encoder("cenet")
+class CENetEncoder(MapEncoder):
+    """CE-Net alone (the paper's "Ce-Net" ablation): embedding = the RMP encoding.
+
+    Trained for segmentation with Dice + BCE for options.extra["segmentation_epochs"] epochs
+    (default options.epochs). When the caller has no masks, they are derived by
+    embeddings.masks (`mask_method`: lung fields for chest CT, brain for MRI); on covid_ct these
+    heuristic lung-field masks are the only segmentation targets available.
+    """
+
+    def __init__(self, *, size: int = 128, reduction: str = "pca", pca_dim: int = 128,
+                 normalize_parts: bool = True,
+                 widths: tuple[int, ...] = RESNET34_WIDTHS, depths: tuple[int, ...] = RESNET34_DEPTHS,
+                 mask_method: str = "lung"):
+        super().__init__(size=size, reduction=reduction, pca_dim=pca_dim, normalize_parts=normalize_parts,
+                         widths=tuple(widths), depths=tuple(depths), mask_method=mask_method)
+
+    def build_networks(self, *, widths, depths, mask_method) -> dict[str, nn.Module]:
+        return {"cenet": CENet(widths=widths, depths=depths)}
+
+    def activation_maps(self, pixels: Tensor) -> list[Tensor]:
+        return [self.networks["cenet"].encode(pixels)]  # [(B, C4 + 4, S/32, S/32)]
+
+    @classmethod
+    def fit(cls, train: TrainingData, validation: TrainingData, options: TrainingOptions,
+            *, progress=None) -> FitResult:
+        encoder, generator, device = start_fit(cls, options)
+        train_data, validation_data, history = train_cenet_segmentation(
+            encoder, train, validation, options, generator=generator, device=device, progress=progress)
+        return finish_fit(encoder, train_data, validation_data, history)
+
+
+def train_cenet_segmentation(encoder: MapEncoder, train: TrainingData, validation: TrainingData,
+                             options: TrainingOptions, *, generator, device, progress=None):
+    """Stage 1 of every CE-Net encoder; -> (prepared train, prepared validation, history)."""
+    size, method = encoder.input_spec.size, encoder.architecture["mask_method"]
+    train_data = prepare(train, size, mask_method=method)
+    validation_data = prepare(validation, size, mask_method=method)
+    epochs = extra(options, "segmentation_epochs", options.epochs)
+    stage = segmentation_stage(encoder.networks["cenet"], train_data, validation_data, epochs=epochs, device=device)
+    history = run_stage(stage, options, generator=generator, device=device, progress=progress)
+    return train_data, validation_data, history

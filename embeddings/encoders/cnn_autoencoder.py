@@ -1,0 +1,140 @@
+"""Convolutional autoencoder whose flattened latent is the embedding (IJACSA 2024, paper 001).
+
+Paper: stride-2 Conv2D ("same" padding) with 128 filters of 3x3 and LeakyReLU(0.2), a
+transposed-convolution decoder, MSE loss, Adam at 1e-3 with decay 2e-5. Choices where the
+paper is vague:
+- decay is Keras-style per step: lr = 1e-3 / (1 + 2e-5 * step);
+- `depth` stride-2 convolutions (default 4): the first depth-1 have 128 filters, the last
+  has `latent_channels` filters (default 16), so a 64 px input gives a 4x4x16 latent and a
+  256-dim embedding (the paper's 48-node latent is too small to search well; 256 keeps
+  MRPT fast). dim = latent_channels * (img_size / 2**depth)**2;
+- the decoder mirrors it with stride-2 ConvTranspose2d (128 filters, LeakyReLU(0.2)) and a
+  sigmoid output, since pixels are scaled to [0, 1];
+- the embedding is the raw latent (Euclidean distance, as in the paper), not normalised;
+- no augmentation (reconstruction needs none); model selection by validation retrieval mAP.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from embeddings import training
+from embeddings.encoders.base import Encoder, FitResult, InputSpec, TrainingData, TrainingOptions
+from embeddings.encoders.registry import register_encoder
+from embeddings.evaluation import retrieval_map
+
+WEIGHTS_FILE = "weights.pt"
+CONFIG_FILE = "config.json"
+FILTERS = 128
+KERAS_DECAY = 2e-5
+
+
+def _down(in_channels: int, out_channels: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1), nn.LeakyReLU(0.2))
+
+
+def _up(in_channels: int, out_channels: int) -> nn.Sequential:
+    return nn.Sequential(nn.ConvTranspose2d(in_channels, out_channels, 3, stride=2, padding=1, output_padding=1),
+                         nn.LeakyReLU(0.2))
+
+
+class ConvAutoencoder(nn.Module):
+    """(B, 1, S, S) in [0, 1] -> latent (B, C, S/2^depth, S/2^depth) -> reconstruction (B, 1, S, S)."""
+
+    def __init__(self, *, depth: int = 4, latent_channels: int = 16):
+        super().__init__()
+        widths = [1] + [FILTERS] * (depth - 1) + [latent_channels]
+        self.encoder = nn.Sequential(*[_down(a, b) for a, b in zip(widths[:-1], widths[1:])])
+        reverse = widths[::-1]
+        self.decoder = nn.Sequential(*[_up(a, b) for a, b in zip(reverse[:-2], reverse[1:-1])],
+                                     nn.ConvTranspose2d(reverse[-2], 1, 3, stride=2, padding=1, output_padding=1),
+                                     nn.Sigmoid())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x).flatten(1)  # (B, C * (S / 2^depth)^2)
+
+
+@register_encoder("cnn-autoencoder")
+class CNNAutoencoderEncoder(Encoder):
+    """Stride-2 convolutional autoencoder; the flattened latent is the embedding."""
+
+    trainable = True
+
+    def __init__(self, *, img_size: int = 64, depth: int = 4, latent_channels: int = 16, version: str = "untrained"):
+        if img_size % (2 ** depth):
+            raise ValueError(f"img_size {img_size} must be divisible by 2**depth = {2 ** depth}")
+        self.input_spec = InputSpec(size=img_size)
+        self.depth, self.latent_channels, self.version = depth, latent_channels, version
+        self.dim = latent_channels * (img_size // 2 ** depth) ** 2
+        self.network = ConvAutoencoder(depth=depth, latent_channels=latent_channels).eval()
+        self.device = torch.device("cpu")
+
+    def config(self) -> dict:
+        return {"img_size": self.input_spec.size, "depth": self.depth, "latent_channels": self.latent_channels}
+
+    def embed(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        if not len(images):
+            return np.zeros((0, self.dim), np.float32)
+        self.network.eval()
+        pixels = training.resize_square(images, self.input_spec.size)  # (n, S, S) uint8
+        return training.embed_in_batches(self.network.embed, pixels, device=self.device)  # (n, dim)
+
+    def save(self, checkpoint_dir: Path) -> None:
+        checkpoint_dir = Path(checkpoint_dir)
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        torch.save({key: value.cpu() for key, value in self.network.state_dict().items()}, checkpoint_dir / WEIGHTS_FILE)
+        (checkpoint_dir / CONFIG_FILE).write_text(json.dumps(self.config(), indent=2))
+
+    @classmethod
+    def load(cls, checkpoint_dir: Path) -> "CNNAutoencoderEncoder":
+        checkpoint_dir = Path(checkpoint_dir)
+        encoder = cls(**json.loads((checkpoint_dir / CONFIG_FILE).read_text()), version=checkpoint_dir.name)
+        encoder.network.load_state_dict(torch.load(checkpoint_dir / WEIGHTS_FILE, map_location="cpu"))
+        encoder.network.eval()
+        return encoder
+
+    @classmethod
+    def fit(cls, train: TrainingData, validation: TrainingData, options: TrainingOptions, *,
+            progress=None) -> FitResult:
+        extra = options.extra or {}
+        training.seed_everything(options.seed)
+        device = training.choose_device(options.device)
+        encoder = cls(img_size=options.img_size, depth=int(extra.get("depth", 4)),
+                      latent_channels=int(extra.get("latent_channels", 16)))
+        encoder.network.to(device)
+        encoder.device = device
+        parts = _loop_parts(encoder, train, validation, options, device)
+        result = training.run_training_loop(parts, options, progress=progress, description="cnn-autoencoder")
+        encoder.network.to("cpu").eval()
+        encoder.device = torch.device("cpu")
+        return FitResult(encoder=encoder, history=result.history, validation_metric=result.best_metric)
+
+
+def _loop_parts(encoder: CNNAutoencoderEncoder, train: TrainingData, validation: TrainingData,
+                options: TrainingOptions, device: torch.device) -> training.LoopParts:
+    pixels = training.resize_square(train.images, options.img_size)  # (n, S, S) uint8, resized once
+    validation_pixels = training.resize_square(validation.images, options.img_size)
+    network = encoder.network
+    optimizer = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 / (1.0 + KERAS_DECAY * step))
+    plan = lambda epoch: training.epoch_batches(len(pixels), options.batch_size, seed=options.seed, epoch=epoch)
+
+    def train_step(batch: np.ndarray, generator: torch.Generator) -> torch.Tensor:
+        images = training.to_tensor(pixels[batch], device)  # (B, 1, S, S)
+        return F.mse_loss(network(images), images)
+
+    def validate() -> float:
+        vectors = training.embed_in_batches(network.embed, validation_pixels, device=device)
+        return retrieval_map(vectors, validation.labels)
+
+    return training.LoopParts(model=network, optimizer=optimizer, train_step=train_step, validate=validate,
+                              scheduler=scheduler, steps_per_epoch=len(plan(0)), batch_plan=plan)

@@ -1,0 +1,68 @@
+"""manage.py train_encoder NAME --dataset DIR [...]: train, checkpoint and maybe activate a learned encoder."""
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cbir.errors import CbirError
+from embeddings.encoders.base import TrainingOptions
+
+
+def parse_extra_options(pairs: list[str]) -> dict:
+    """["embedding_dim=128", "arcface_scale=30"] -> {"embedding_dim": 128, "arcface_scale": 30.0}."""
+    extra = {}
+    for pair in pairs:
+        key, separator, text = pair.partition("=")
+        if not separator or not key:
+            raise CommandError(f"--option takes KEY=VALUE, got {pair!r}")
+        for convert in (int, float):
+            try:
+                extra[key] = convert(text)
+                break
+            except ValueError:
+                continue
+        else:
+            extra[key] = text
+    return extra
+
+
+class Command(BaseCommand):
+    help = "Train a new version of a learned encoder on labelled dataset folders (labels.csv with file,label)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help="encoder name, e.g. googlenet-gem-arcface or cnn-autoencoder")
+        parser.add_argument("--dataset", action="append", required=True, metavar="DIR",
+                            help="labelled dataset folder; repeat to combine several")
+        parser.add_argument("--epochs", type=int, default=10)
+        parser.add_argument("--img-size", type=int, default=None, help="side in pixels (default: the encoder's)")
+        parser.add_argument("--batch", type=int, default=32)
+        parser.add_argument("--lr", type=float, default=1e-3, help="(peak) learning rate")
+        parser.add_argument("--patience", type=int, default=5, help="early stopping: epochs without improvement")
+        parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--label-column", default="label")
+        parser.add_argument("--max-images", type=int, default=None)
+        parser.add_argument("--activate", action="store_true", help="make the new version active whatever it scores")
+        parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                            help="encoder-specific setting, e.g. embedding_dim=128, arcface_scale=30")
+
+    def handle(self, *args, **options):
+        from embeddings.training_service import train_encoder_version
+
+        training_options = TrainingOptions(
+            epochs=options["epochs"], img_size=options["img_size"] or default_img_size(options["name"]),
+            batch_size=options["batch"], learning_rate=options["lr"], device=options["device"],
+            seed=options["seed"], patience=options["patience"], extra=parse_extra_options(options["option"]))
+        try:
+            run = train_encoder_version(
+                name=options["name"], dataset_dirs=options["dataset"], options=training_options,
+                label_column=options["label_column"], activate=options["activate"],
+                max_images=options["max_images"], progress=lambda epoch, metrics: None)
+        except (CbirError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        state = "active" if run.is_activated else "not activated (the active version scores higher)"
+        self.stdout.write(f"{run.encoder_name}@{run.version}: validation mAP {run.validation_metric:.4f} "
+                          f"after {len(run.history)} epochs; {state}; checkpoint {run.encoder_version.checkpoint_path}")
+
+
+def default_img_size(name: str) -> int:
+    return {"cnn-autoencoder": 64}.get(name, 128)

@@ -1,0 +1,72 @@
+"""The CNN autoencoder encoder: shapes, learning, checkpoint round trip."""
+import numpy as np
+import pytest
+import torch
+
+from embeddings.encoders.base import TrainingData, TrainingOptions
+from embeddings.encoders.cnn_autoencoder import CNNAutoencoderEncoder, ConvAutoencoder
+from embeddings.encoders.registry import get_encoder_class
+from tests.embeddings.conftest import two_class_rows
+
+
+def _data(count: int, seed: int) -> TrainingData:
+    rows = two_class_rows(count, seed=seed)
+    return TrainingData([row["pixels"] for row in rows], [row["label"] for row in rows],
+                        [row["patient_id"] for row in rows])
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    torch.set_num_threads(1)
+    return CNNAutoencoderEncoder.fit(_data(12, 0), _data(6, 1), TrainingOptions(epochs=6, img_size=16, batch_size=4))
+
+
+def test_registry_resolves_cnn_autoencoder():
+    assert get_encoder_class("cnn-autoencoder") is CNNAutoencoderEncoder
+
+
+def test_network_reconstructs_input_shape_through_a_small_latent():
+    network = ConvAutoencoder(depth=4, latent_channels=16)
+    images = torch.rand(3, 1, 64, 64)
+
+    assert network.encoder(images).shape == (3, 16, 4, 4)
+    assert network(images).shape == (3, 1, 64, 64)
+
+
+def test_default_embedding_is_the_256_value_latent_of_a_64_pixel_image():
+    encoder = CNNAutoencoderEncoder()
+
+    vectors = encoder.embed([np.zeros((50, 70), np.uint8), np.full((64, 64), 200, np.uint8)])
+
+    assert encoder.dim == 256
+    assert vectors.shape == (2, 256) and vectors.dtype == np.float32
+
+
+def test_embedding_dim_follows_size_depth_and_latent_channels():
+    assert CNNAutoencoderEncoder(img_size=32, depth=3, latent_channels=8).dim == 8 * 4 * 4
+
+
+def test_size_not_divisible_by_the_downsampling_is_refused():
+    with pytest.raises(ValueError, match="divisible"):
+        CNNAutoencoderEncoder(img_size=50)
+
+
+def test_embedding_empty_list_gives_empty_matrix():
+    assert CNNAutoencoderEncoder(img_size=16).embed([]).shape == (0, 16)
+
+
+def test_fit_lowers_the_reconstruction_loss(fitted):
+    losses = [entry["loss"] for entry in fitted.history]
+
+    assert losses[-1] < losses[0]
+    assert fitted.encoder.dim == 16  # 16 px, depth 4 -> 1x1x16 latent
+
+
+def test_checkpoint_round_trip_gives_identical_embeddings(fitted, tmp_path):
+    images = [row["pixels"] for row in two_class_rows(5, seed=9)]
+
+    fitted.encoder.save(tmp_path / "v1")
+    loaded = CNNAutoencoderEncoder.load(tmp_path / "v1")
+
+    assert np.array_equal(loaded.embed(images), fitted.encoder.embed(images))
+    assert loaded.version == "v1" and loaded.config() == fitted.encoder.config()

@@ -1,0 +1,112 @@
+"""manage.py train_encoder and train_encoder_task: checkpoints, versions, activation, resume, bad arguments."""
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from browser.models import IndexVersion
+from embeddings.encoders.base import TrainingOptions
+from embeddings.models import Embedding, EncoderVersion, TrainingRun
+from embeddings.tasks import train_encoder_task
+from embeddings.training_service import train_encoder_version
+from tests.embeddings.conftest import write_labelled_folder
+
+pytestmark = pytest.mark.django_db
+
+TINY = ["--epochs", "2", "--img-size", "16", "--batch", "4"]
+
+
+def _train(folder, *extra):
+    call_command("train_encoder", "cnn-autoencoder", "--dataset", str(folder), *TINY, *extra)
+    return TrainingRun.objects.latest("id")
+
+
+def test_training_stores_checkpoint_metrics_and_fingerprint_and_activates_the_first_version(
+        two_class_folder, settings, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = _train(two_class_folder)
+
+    version = EncoderVersion.objects.get(name="cnn-autoencoder", is_active=True)
+    folder = settings.CHECKPOINT_DIR / "cnn-autoencoder" / version.version
+    assert run.status == TrainingRun.Status.FINISHED and run.encoder_version == version
+    assert {"weights.pt", "config.json", "metrics.json", "training.json"} <= {p.name for p in folder.iterdir()}
+    assert json.loads((folder / "training.json").read_text())["data_fingerprint"] == run.data_fingerprint
+    assert len(json.loads((folder / "metrics.json").read_text())["history"]) == 2
+    assert not (folder / "work").exists()
+
+
+def test_a_version_that_does_not_beat_the_active_one_stays_inactive_unless_asked(
+        two_class_folder, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _train(two_class_folder)
+        same_score = _train(two_class_folder)  # same data and seed: equal, so not better
+        forced = _train(two_class_folder, "--activate")
+
+    assert same_score.active_validation_metric == pytest.approx(first.validation_metric)
+    assert not same_score.is_activated
+    assert EncoderVersion.objects.get(name="cnn-autoencoder", is_active=True) == forced.encoder_version
+
+
+def test_activation_embeds_stored_images_and_rebuilds_the_index(two_class_folder, django_capture_on_commit_callbacks):
+    from tests.factories import ingest_png
+
+    image = ingest_png(label="square", seed=3)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = _train(two_class_folder)
+
+    assert Embedding.objects.filter(image=image, encoder_version=run.encoder_version).exists()
+    assert IndexVersion.objects.filter(encoder_version=run.encoder_version, status="ready").exists()
+
+
+def test_interrupted_run_is_resumed_into_the_same_version(two_class_folder, django_capture_on_commit_callbacks):
+    options = TrainingOptions(epochs=3, img_size=16, batch_size=4)
+
+    def interrupt(epoch, metrics):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_encoder_version(name="cnn-autoencoder", dataset_dirs=[two_class_folder], options=options,
+                              progress=interrupt)
+    interrupted = TrainingRun.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        resumed = train_encoder_version(name="cnn-autoencoder", dataset_dirs=[two_class_folder], options=options)
+
+    assert interrupted.status == TrainingRun.Status.FAILED
+    assert resumed.pk == interrupted.pk and resumed.version == interrupted.version
+    assert [entry["epoch"] for entry in resumed.history] == [1, 2, 3]
+
+
+def test_train_encoder_task_runs_the_same_service(two_class_folder, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run_id = train_encoder_task.delay("cnn-autoencoder", [str(two_class_folder)],
+                                          {"epochs": 1, "img_size": 16, "batch_size": 4}).get()
+
+    assert TrainingRun.objects.get(pk=run_id).status == TrainingRun.Status.FINISHED
+
+
+def test_unknown_encoder_is_refused_with_the_known_names(two_class_folder):
+    with pytest.raises(CommandError, match="unknown encoder 'nope'.*baseline"):
+        call_command("train_encoder", "nope", "--dataset", str(two_class_folder))
+
+
+def test_training_free_encoder_is_refused(two_class_folder):
+    with pytest.raises(CommandError, match="training-free"):
+        call_command("train_encoder", "baseline", "--dataset", str(two_class_folder))
+
+
+def test_empty_dataset_is_refused(tmp_path):
+    empty = write_labelled_folder(tmp_path / "empty", [])
+
+    with pytest.raises(CommandError, match="no images listed"):
+        call_command("train_encoder", "cnn-autoencoder", "--dataset", str(empty))
+
+
+def test_missing_folder_is_refused(tmp_path):
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("train_encoder", "cnn-autoencoder", "--dataset", str(tmp_path / "absent"))
+
+
+def test_malformed_option_is_refused(two_class_folder):
+    with pytest.raises(CommandError, match="KEY=VALUE"):
+        call_command("train_encoder", "cnn-autoencoder", "--dataset", str(two_class_folder), "--option", "depth")

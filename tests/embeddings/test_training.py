@@ -1,0 +1,122 @@
+"""Training infrastructure: patient-level split, seeding, device choice, batching, early stopping, resume."""
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from embeddings import training
+from embeddings.encoders.base import TrainingData, TrainingOptions
+from embeddings.encoders.cnn_autoencoder import CNNAutoencoderEncoder
+from embeddings.splits import patient_split
+from tests.embeddings.conftest import two_class_rows
+
+GROUPS = [f"p{i // 3}" for i in range(60)]  # 20 patients, 3 images each
+LABELS = [("a", "b")[(i // 3) % 2] for i in range(60)]
+
+
+def test_patient_split_keeps_every_group_on_one_side():
+    kept, held_out = patient_split(GROUPS, held_out_fraction=0.25, seed=3, labels=LABELS)
+
+    assert not {GROUPS[i] for i in kept} & {GROUPS[i] for i in held_out}
+    assert sorted(kept.tolist() + held_out.tolist()) == list(range(60))
+    assert 12 <= len(held_out) <= 21
+
+
+def test_patient_split_puts_every_label_on_both_sides():
+    kept, held_out = patient_split(GROUPS, held_out_fraction=0.2, seed=0, labels=LABELS)
+
+    assert {LABELS[i] for i in kept} == {LABELS[i] for i in held_out} == {"a", "b"}
+
+
+def test_patient_split_is_fixed_by_the_seed():
+    first = patient_split(GROUPS, held_out_fraction=0.2, seed=7)
+    again = patient_split(GROUPS, held_out_fraction=0.2, seed=7)
+    other = patient_split(GROUPS, held_out_fraction=0.2, seed=8)
+
+    assert first[1].tolist() == again[1].tolist()
+    assert first[1].tolist() != other[1].tolist()
+
+
+def test_seed_everything_repeats_random_draws():
+    training.seed_everything(5)
+    first = (np.random.rand(), torch.rand(1).item())
+    training.seed_everything(5)
+
+    assert (np.random.rand(), torch.rand(1).item()) == first
+
+
+def test_choose_device_auto_falls_back_to_cpu_and_refuses_unknown_names():
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+
+    assert training.choose_device("auto").type == expected
+    with pytest.raises(ValueError, match="auto, cpu or cuda"):
+        training.choose_device("tpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown without CUDA")
+def test_choose_device_cuda_without_a_gpu_explains_why():
+    with pytest.raises(ValueError, match="no CUDA device"):
+        training.choose_device("cuda")
+
+
+def test_early_stopping_stops_after_patience_epochs_without_improvement():
+    stopper = training.EarlyStopping(patience=2)
+
+    improved = [stopper.update(metric) for metric in (0.5, 0.6, 0.6, 0.59)]
+
+    assert improved == [True, True, False, False]
+    assert stopper.should_stop
+
+
+def test_epoch_batches_are_reproducible_and_never_hold_a_single_image():
+    batches = training.epoch_batches(9, 4, seed=1, epoch=0)
+
+    assert [len(batch) for batch in batches] == [4, 4]
+    assert [b.tolist() for b in training.epoch_batches(9, 4, seed=1, epoch=0)] == [b.tolist() for b in batches]
+
+
+def test_augment_keeps_the_shape_and_moves_pixels():
+    batch = torch.rand(4, 1, 16, 16)
+
+    augmented = training.augment(batch, torch.Generator().manual_seed(0))
+
+    assert augmented.shape == (4, 1, 16, 16)
+    assert not torch.allclose(augmented, batch)
+
+
+def test_resize_square_gives_uint8_squares():
+    pixels = training.resize_square([np.zeros((10, 30), np.uint8), np.full((40, 20), 9, np.uint8)], 16)
+
+    assert pixels.shape == (2, 16, 16) and pixels.dtype == np.uint8
+
+
+def _tiny_data(seed: int) -> TrainingData:
+    rows = two_class_rows(8, seed=seed)
+    return TrainingData([row["pixels"] for row in rows], [row["label"] for row in rows],
+                        [row["patient_id"] for row in rows])
+
+
+def test_interrupted_training_resumes_from_its_work_dir(tmp_path):
+    options = TrainingOptions(epochs=3, img_size=16, batch_size=4, work_dir=tmp_path / "work")
+    uninterrupted = CNNAutoencoderEncoder.fit(_tiny_data(0), _tiny_data(1), dataclasses.replace(options, work_dir=None))
+
+    with pytest.raises(KeyboardInterrupt):
+        CNNAutoencoderEncoder.fit(_tiny_data(0), _tiny_data(1), options, progress=_interrupt_after_first_epoch)
+    resumed = CNNAutoencoderEncoder.fit(_tiny_data(0), _tiny_data(1), options)
+
+    assert [entry["epoch"] for entry in resumed.history] == [1, 2, 3]
+    assert [entry["loss"] for entry in resumed.history] == pytest.approx([e["loss"] for e in uninterrupted.history])
+
+
+def _interrupt_after_first_epoch(epoch: int, metrics: dict) -> None:
+    raise KeyboardInterrupt
+
+
+def test_time_budget_stops_before_an_epoch_that_would_overrun():
+    options = TrainingOptions(epochs=10, extra={"max_seconds": 25})
+    history = [{"seconds": 9.0, "validation_seconds": 1.0}, {"seconds": 9.0, "validation_seconds": 1.0}]
+
+    assert training._out_of_time(history[:1], options) is False
+    assert training._out_of_time(history, options) is True
+    assert training._out_of_time(history, TrainingOptions(epochs=10)) is False
