@@ -38,14 +38,15 @@ class VectorIndex:
     def ann_k(self) -> int:
         return int(self.params.get("k", 0))
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (image ids, distances) for one query vector, nearest first."""
+    def search(self, query: np.ndarray, k: int, votes_required: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (image ids, distances) for one query vector, nearest first. Fewer `votes_required`
+        than the tuned value widens MRPT's candidate set (higher recall, slower)."""
         k = min(k, self.size)
         if k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         query = np.ascontiguousarray(query, dtype=np.float32).ravel()
         if self.method == "mrpt" and k <= self.ann_k:
-            rows = np.asarray(self.mrpt_index.ann(query, k=k), dtype=np.int64)
+            rows = np.asarray(self.mrpt_index.ann(query, k=k, votes_required=votes_required), dtype=np.int64)
             rows = rows[rows >= 0]  # mrpt pads with -1 when fewer candidates voted
             if rows.size < k:
                 return self.exact_search(query, k)
@@ -112,6 +113,21 @@ def measure_recall(index: VectorIndex, queries: np.ndarray, k: int) -> float:
     return float(np.mean(overlaps))
 
 
+def recall_by_votes(index: VectorIndex, queries: np.ndarray, k: int, *, steps: int = 8) -> dict[str, float]:
+    """Measured recall at top-`k` for the tuned vote threshold and up to `steps` lower ones
+    (keys are vote counts as strings, for JSON); empty for an exact index."""
+    votes = int(index.params.get("votes", 0))
+    if index.method != "mrpt" or votes <= 0 or len(queries) == 0:
+        return {}
+    k = min(k, index.ann_k)
+    exact = [set(index.exact_search(query, k)[0].tolist()) for query in queries]
+    table = {}
+    for threshold in sorted({max(1, votes - step * max(1, votes // steps)) for step in range(steps + 1)}, reverse=True):
+        found = [set(index.search(query, k, votes_required=threshold)[0].tolist()) for query in queries]
+        table[str(threshold)] = float(np.mean([len(a & b) / max(len(b), 1) for a, b in zip(found, exact)]))
+    return table
+
+
 def recall_probe_queries(vectors: np.ndarray, count: int = 100, seed: int = 0) -> np.ndarray:
     """Fresh-query stand-ins: sampled points moved halfway towards one of their 10 nearest
     neighbours, so a probe lies in the data's distribution but is never an indexed vector
@@ -150,3 +166,28 @@ def load_index(directory: Path) -> VectorIndex:
         mrpt_index = mrpt.MRPTIndex(vectors)
         mrpt_index.load(str(directory / MRPT_FILE))
     return VectorIndex(ids, vectors, meta["method"], meta["params"], mrpt_index)
+
+
+SHARD_PREFIX = "shard-"
+
+
+def shard_rows(count: int, shards: int) -> list[np.ndarray]:
+    """Row numbers of each shard: round robin, so shards stay equal in size and ids stay sorted within each."""
+    return [np.arange(number, count, shards, dtype=np.int64) for number in range(shards)]
+
+
+def shard_directory(directory: Path, number: int) -> Path:
+    return directory / f"{SHARD_PREFIX}{number:02d}"
+
+
+def save_sharded(shards: list[VectorIndex], ids: np.ndarray, directory: Path) -> None:
+    """Each shard in its own sub-folder, plus every id (for the delta) and the shard count."""
+    directory.mkdir(parents=True, exist_ok=False)
+    np.save(directory / IDS_FILE, ids)
+    for number, shard in enumerate(shards):
+        save_index(shard, shard_directory(directory, number))
+    (directory / META_FILE).write_text(json.dumps({"method": "sharded", "shards": len(shards)}, indent=2))
+
+
+def load_index_ids(directory: Path) -> np.ndarray:
+    return np.load(directory / IDS_FILE)

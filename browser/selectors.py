@@ -1,18 +1,99 @@
-"""Read-only views of the browser's state: image lists, encoders and their indexes."""
+"""Read-only views of the browser's state: filtered images, their search text, encoders and indexes."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Q, QuerySet
 
+from browser.filters import CodeFilter, Filters, range_bounds
 from browser.models import IndexVersion
 from embeddings.encoders.registry import known_encoders
 from embeddings.models import EncoderVersion
-from ingest.models import Image
-from ingest.selectors import filter_images, searchable_images
+from ingest.models import CodedConcept, Image, Patient, Report, Study
+from ingest.selectors import searchable_images
 
 
-def list_images(*, filters, limit: int, offset: int) -> tuple[int, list[Image]]:
-    images = filter_images(searchable_images(), **filters.active()).select_related("series__study__dataset")
+def filter_searchable_images(filters: Filters) -> QuerySet[Image]:
+    """Searchable images passing every active filter (label, modality, ..., age range, coded diagnosis)."""
+    images = searchable_images()
+    exact = {"label": "label__iexact", "modality": "modality__iexact", "body_part": "body_part__iexact",
+             "dataset": "series__study__dataset__name", "sex": "series__study__sex__iexact",
+             "age_min": "series__study__age_years__gte", "age_max": "series__study__age_years__lte",
+             "teaching_set": "teaching_cases__teaching_set_id"}
+    for name, value in filters.active().items():
+        if name in exact:
+            images = images.filter(**{exact[name]: value})
+    code_filter = filters.code_filter()
+    if code_filter is not None:
+        images = images.filter(series__study_id__in=studies_with_code(code_filter))
+    return images
+
+
+def studies_with_code(code_filter: CodeFilter) -> QuerySet[Study]:
+    """Studies carrying the code directly, through a report or order, or through the patient's diagnoses."""
+    codes = CodedConcept.objects.filter(_code_condition(code_filter, "system", "code"))
+    pseudonyms = Patient.objects.filter(codes__in=codes).exclude(pseudonym="").values("pseudonym")
+    main_report_codes = Report.objects.filter(_code_condition(code_filter, "code_system", "code"))
+    return Study.objects.filter(
+        Q(codes__in=codes) | Q(reports__codes__in=codes) | Q(orders__codes__in=codes)
+        | Q(reports__in=main_report_codes) | Q(patient_pseudonym__in=pseudonyms)
+    ).values("pk")
+
+
+def _code_condition(code_filter: CodeFilter, system_field: str, code_field: str) -> Q:
+    condition = Q(**{f"{system_field}__in": code_filter.systems})
+    if code_filter.is_range:
+        low, high = range_bounds(code_filter)
+        return condition & Q(**{f"{code_field}__gte": low, f"{code_field}__lte": high})
+    return condition & Q(**{f"{code_field}__iexact": code_filter.code})
+
+
+def list_images(*, filters: Filters, limit: int, offset: int) -> tuple[int, list[Image]]:
+    images = filter_searchable_images(filters).select_related("series__study__dataset")
     return images.count(), list(images.order_by("pk")[offset:offset + limit])
+
+
+def image_search_texts(image_ids: list[int]) -> dict[int, str]:
+    """The keyword-searchable text of each image: labels, notes, descriptions, report text and code names."""
+    images = list(Image.objects.filter(pk__in=image_ids).select_related("series__study"))
+    study_texts = _study_texts({image.series.study_id for image in images})
+    return {image.pk: " ".join(part for part in (
+        image.label, " ".join(map(str, image.labels or [])), image.notes, image.series.description,
+        study_texts.get(image.series.study_id, "")) if part) for image in images}
+
+
+def _study_texts(study_ids: set[int]) -> dict[int, str]:
+    parts: dict[int, list[str]] = {study_id: [] for study_id in study_ids}
+    for study_id, description in Study.objects.filter(pk__in=study_ids).values_list("pk", "description"):
+        parts[study_id].append(description)
+    reports = Report.objects.filter(study_id__in=study_ids).values_list("study_id", "code_display", "text", "impression")
+    for study_id, *texts in reports:
+        parts[study_id].extend(texts)
+    for study_id, display, code in _codes_of_studies(study_ids):
+        parts[study_id].extend((display, code))
+    return {study_id: " ".join(text for text in texts if text) for study_id, texts in parts.items()}
+
+
+def _codes_of_studies(study_ids: set[int]) -> list[tuple[int, str, str]]:
+    direct = CodedConcept.objects.filter(study_id__in=study_ids).values_list("study_id", "display", "code")
+    by_report = CodedConcept.objects.filter(report__study_id__in=study_ids) \
+        .values_list("report__study_id", "display", "code")
+    by_order = CodedConcept.objects.filter(order__study_id__in=study_ids).values_list("order__study_id", "display", "code")
+    pseudonyms = dict(Study.objects.filter(pk__in=study_ids).exclude(patient_pseudonym="")
+                      .values_list("patient_pseudonym", "pk"))
+    by_patient = [(pseudonyms[pseudonym], display, code) for pseudonym, display, code in
+                  CodedConcept.objects.filter(patient__pseudonym__in=list(pseudonyms))
+                  .values_list("patient__pseudonym", "display", "code")]
+    return [*direct, *by_report, *by_order, *by_patient]
+
+
+def image_ids_of_studies(study_ids: list[int]) -> list[int]:
+    return list(Image.objects.filter(series__study_id__in=study_ids).values_list("pk", flat=True))
+
+
+def study_ids_of_patient(pseudonym: str) -> list[int]:
+    if not pseudonym:
+        return []
+    return list(Study.objects.filter(patient_pseudonym=pseudonym).values_list("pk", flat=True))
 
 
 def index_summary(version: EncoderVersion) -> dict | None:

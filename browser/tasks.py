@@ -8,3 +8,13 @@ def build_index_task(encoder_version_id: int) -> int:
     from embeddings.models import EncoderVersion
 
     return rebuild_index(EncoderVersion.objects.get(pk=encoder_version_id)).pk
+
+
+# Routed to queue "search" (CELERY_TASK_ROUTES). Not acks_late: a query is worth nothing after its
+# deadline, so a lost shard answer is reported by the caller rather than redelivered.
+@shared_task(acks_late=False, ignore_result=False)
+def search_shard_task(*, directory: str, vector: list[float], k: int, allowed_ids: list[int] | None = None,
+                      recall: float | None = None) -> dict:
+    from browser.services.shards import search_shard
+
+    return search_shard(directory=directory, vector=vector, k=k, allowed_ids=allowed_ids, recall=recall)

@@ -8,13 +8,17 @@ import shutil
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 
-from browser.indexes import VectorIndex, build_index, load_index, measure_recall, recall_probe_queries, save_index
+from browser.indexes import (VectorIndex, build_index, load_index, measure_recall, recall_by_votes,
+                             recall_probe_queries, save_index, save_sharded, shard_rows)
 from browser.models import IndexVersion
 from cbir.errors import ServiceNotReady
-from embeddings.models import EncoderVersion
+from embeddings.models import Embedding, EncoderVersion
 from embeddings.selectors import load_vectors
 
 logger = logging.getLogger(__name__)
@@ -25,8 +29,11 @@ _lock = threading.Lock()
 
 
 def forget_loaded_indexes() -> None:
+    from browser.services.serving import forget_deltas
+
     with _lock:
         _loaded.clear()
+    forget_deltas()
 
 
 def index_directory(version: EncoderVersion, index_version_id: int) -> Path:
@@ -38,11 +45,18 @@ def rebuild_index(version: EncoderVersion) -> IndexVersion:
     record = IndexVersion.objects.create(encoder_version=version, path="", method="pending",
                                          target_recall=settings.ANN_TARGET_RECALL)
     try:
+        # Vectors stored after this point are served from the delta until the next build.
+        watermark = Embedding.objects.filter(encoder_version=version).aggregate(last=Max("pk"))["last"] or 0
         ids, vectors = load_vectors(version)
-        index = build_index(ids, vectors, target_recall=settings.ANN_TARGET_RECALL, k=settings.ANN_K,
-                            min_points=settings.ANN_MIN_POINTS)
-        measured = measure_recall(index, recall_probe_queries(vectors), settings.ANN_K) if index.size else None
-        directory = write_index_folder(index, index_directory(version, record.pk))
+        if shard_count() > 1:
+            index, measured, directory = build_sharded_folder(ids, vectors, index_directory(version, record.pk))
+        else:
+            index = build_index(ids, vectors, target_recall=settings.ANN_TARGET_RECALL, k=settings.ANN_K,
+                                min_points=settings.ANN_MIN_POINTS)
+            measured = measure_index(index, vectors)
+            directory = None
+        index.params.update(embedding_watermark=watermark)
+        directory = directory or write_index_folder(index, index_directory(version, record.pk))
     except Exception as exc:
         IndexVersion.objects.filter(pk=record.pk).update(status=IndexVersion.Status.FAILED, error=str(exc)[:2000])
         logger.exception("index build %s for %s failed", record.pk, version)
@@ -51,6 +65,39 @@ def rebuild_index(version: EncoderVersion) -> IndexVersion:
     remove_retired_folders(version)
     logger.info("index %s for %s ready: %s over %d vectors", record.pk, version, index.method, index.size)
     return record
+
+
+def measure_index(index: VectorIndex, vectors) -> float | None:
+    """Recall on held-out-like probes; also records the recall of lower vote thresholds in params."""
+    if not index.size:
+        return None
+    probes = recall_probe_queries(vectors)
+    index.params["recall_by_votes"] = recall_by_votes(index, probes, settings.ANN_K)
+    return measure_recall(index, probes, settings.ANN_K)
+
+
+def shard_count() -> int:
+    """SEARCH_SHARDS > 1 splits each index into that many shards served by Celery workers (queue "search")."""
+    return int(getattr(settings, "SEARCH_SHARDS", 0) or 0)
+
+
+def build_sharded_folder(ids, vectors, directory: Path) -> tuple[VectorIndex, float | None, Path]:
+    """Build one index per shard and publish them together; returns a summary index (no vectors),
+    the mean of the shards' measured recalls and the folder."""
+    shards = []
+    for rows in shard_rows(len(ids), shard_count()):
+        shard = build_index(ids[rows], vectors[rows], target_recall=settings.ANN_TARGET_RECALL, k=settings.ANN_K,
+                            min_points=settings.ANN_MIN_POINTS)
+        shard.params["measured_recall"] = measure_index(shard, vectors[rows])
+        shards.append(shard)
+    staging = directory.with_name(directory.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    save_sharded(shards, ids, staging)
+    os.replace(staging, directory)
+    recalls = [shard.params["measured_recall"] for shard in shards if shard.params["measured_recall"] is not None]
+    summary = VectorIndex(ids, vectors[:0], "sharded", {"shards": [shard.params for shard in shards],
+                                                        "shard_methods": [shard.method for shard in shards]})
+    return summary, (float(np.mean(recalls)) if recalls else None), directory
 
 
 def write_index_folder(index: VectorIndex, directory: Path) -> Path:

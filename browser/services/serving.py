@@ -1,0 +1,146 @@
+"""What answers a query: the serving index (or its shards) plus the delta of vectors embedded since it
+was built, searched at the recall the query asks for."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db.models import Max
+
+from browser.indexes import VectorIndex
+from browser.models import IndexVersion
+from browser.services.indexing import get_serving_index
+from embeddings.models import Embedding, EncoderVersion
+
+_deltas: dict[int, tuple[int, int, VectorIndex]] = {}  # encoder version id -> (index id, last embedding pk, delta)
+_delta_lock = threading.Lock()
+
+
+def forget_deltas() -> None:
+    with _delta_lock:
+        _deltas.clear()
+
+
+@dataclass
+class RecallPlan:
+    """How the main index is searched: MRPT at its tuned votes, MRPT with fewer votes, or exact."""
+
+    mode: str  # "index" (as built), "votes" (widened candidate set, exact re-ranking) or "exact"
+    votes_required: int | None = None
+    expected_recall: float | None = None
+
+
+def plan_recall(record: IndexVersion, requested: float | None) -> RecallPlan:
+    """The cheapest way to reach `requested` recall, from the recall measured per vote threshold at build."""
+    return plan_recall_from(record.method, record.measured_recall, record.params, requested)
+
+
+def plan_recall_from(method: str, measured: float | None, params: dict, requested: float | None) -> RecallPlan:
+    if method != "mrpt":
+        return RecallPlan("exact", expected_recall=1.0)
+    if requested is None or (measured is not None and requested <= measured):
+        return RecallPlan("index", expected_recall=measured)
+    table = {int(votes): recall for votes, recall in (params.get("recall_by_votes") or {}).items()}
+    good = [votes for votes, recall in table.items() if recall >= requested]
+    if requested < 1.0 and good:
+        votes = max(good)  # the most votes is the smallest candidate set that still reaches the target
+        return RecallPlan("votes", votes_required=votes, expected_recall=table[votes])
+    return RecallPlan("exact", expected_recall=1.0)
+
+
+@dataclass
+class LocalSearcher:
+    """The serving index of this process, merged with an exact delta of newer vectors."""
+
+    index: VectorIndex
+    delta: VectorIndex
+    plan: RecallPlan
+    report: dict = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return self.index.size + self.delta.size
+
+    def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.plan.mode == "exact":
+            main = self.index.exact_search(vector, k)
+        else:
+            main = self.index.search(vector, k, votes_required=self.plan.votes_required)
+        return merge_hits([main, self.delta.exact_search(vector, k)], k)
+
+    def search_within(self, vector: np.ndarray, allowed_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return merge_hits([self.index.exact_search_within(vector, allowed_ids, k),
+                           self.delta.exact_search_within(vector, allowed_ids, k)], k)
+
+    def vectors_of(self, ids: list[int]) -> dict[int, np.ndarray]:
+        return {**rows_of(self.delta, ids), **rows_of(self.index, ids)}
+
+
+def merge_hits(parts: list[tuple[np.ndarray, np.ndarray]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k of several (ids, distances) lists; an id found twice keeps its smaller distance."""
+    ids = np.concatenate([np.asarray(part[0], np.int64) for part in parts] or [np.zeros(0, np.int64)])
+    distances = np.concatenate([np.asarray(part[1], np.float32) for part in parts] or [np.zeros(0, np.float32)])
+    order = np.lexsort((ids, distances))
+    ids, distances = ids[order], distances[order]
+    _, first = np.unique(ids, return_index=True)
+    keep = np.sort(first)[:k]
+    return ids[keep], distances[keep]
+
+
+def rows_of(index: VectorIndex, ids: list[int]) -> dict[int, np.ndarray]:
+    if not index.size or not ids:
+        return {}
+    wanted = np.asarray(ids, np.int64)
+    rows = np.flatnonzero(np.isin(index.ids, wanted))
+    return {int(index.ids[row]): index.vectors[row] for row in rows}
+
+
+def get_local_searcher(version: EncoderVersion, *, recall: float | None) -> tuple[IndexVersion, LocalSearcher]:
+    record, index = get_serving_index(version)
+    delta = get_delta(version, record, index)
+    plan = plan_recall(record, recall)
+    return record, LocalSearcher(index, delta, plan, report=serving_report(record, delta, plan, recall))
+
+
+def serving_report(record: IndexVersion, delta: VectorIndex, plan: RecallPlan, requested: float | None) -> dict:
+    return {"delta_count": delta.size, "requested_recall": requested, "served_by": plan.mode,
+            "votes_required": plan.votes_required, "expected_recall": plan.expected_recall}
+
+
+def get_delta(version: EncoderVersion, record: IndexVersion, index) -> VectorIndex:
+    """Exact index of this version's vectors added after `record` was built (cached, grown incrementally)."""
+    latest = Embedding.objects.filter(encoder_version=version).aggregate(last=Max("pk"))["last"] or 0
+    with _delta_lock:
+        cached = _deltas.get(version.pk)
+    if cached and cached[0] == record.pk and cached[1] == latest:
+        return cached[2]
+    if cached and cached[0] == record.pk:
+        since, base = cached[1], cached[2]
+    else:
+        since, base = int(record.params.get("embedding_watermark", 0)), empty_index(version.dim)
+    delta = extend_delta(base, *load_vectors_since(version, since, latest), indexed_ids=index.ids)
+    with _delta_lock:
+        _deltas[version.pk] = (record.pk, latest, delta)
+    return delta
+
+
+def load_vectors_since(version: EncoderVersion, after_pk: int, up_to_pk: int) -> tuple[np.ndarray, np.ndarray]:
+    rows = list(Embedding.objects.filter(encoder_version=version, pk__gt=after_pk, pk__lte=up_to_pk)
+                .values_list("image_id", "vector"))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, version.dim), np.float32)
+    ids = np.asarray([image_id for image_id, _ in rows], np.int64)
+    vectors = np.frombuffer(b"".join(bytes(blob) for _, blob in rows), dtype="<f4").reshape(len(rows), version.dim)
+    return ids, vectors
+
+
+def extend_delta(base: VectorIndex, ids: np.ndarray, vectors: np.ndarray, *, indexed_ids: np.ndarray) -> VectorIndex:
+    fresh = ~np.isin(ids, indexed_ids) & ~np.isin(ids, base.ids)
+    all_ids = np.concatenate([base.ids, ids[fresh]])
+    all_vectors = np.concatenate([base.vectors, np.asarray(vectors[fresh], np.float32)])
+    return VectorIndex(all_ids, np.ascontiguousarray(all_vectors, np.float32), "exact", {"reason": "delta"})
+
+
+def empty_index(dim: int) -> VectorIndex:
+    return VectorIndex(np.zeros(0, np.int64), np.zeros((0, dim), np.float32), "exact", {"reason": "delta"})

@@ -1,0 +1,156 @@
+"""The index manager: recall on demand, the delta of new vectors, tombstones, recorded MRPT
+parameters and atomic swap (a crash mid-build leaves the old index serving)."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from browser.models import IndexVersion
+from browser.services import rebuild_index
+from browser.services.serving import RecallPlan, plan_recall
+from tests.browser.builders import baseline_version, bulk_images, make_image, random_vectors, store_vectors
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def repository():
+    images = bulk_images(["a" if n % 2 else "b" for n in range(400)])
+    vectors = random_vectors(400, seed=3)
+    version = store_vectors(images, vectors)
+    rebuild_index(version)
+    return images, vectors
+
+
+def search(api_client, **fields):
+    response = api_client.post("/api/search/", fields, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def exact_neighbours(vectors: np.ndarray, images, query_row: int, k: int) -> list[int]:
+    distances = np.linalg.norm(vectors - vectors[query_row], axis=1)
+    order = [row for row in np.argsort(distances, kind="stable") if row != query_row]
+    return [images[row].pk for row in order[:k]]
+
+
+def test_index_version_records_the_chosen_mrpt_parameters(api_client, repository):
+    record = IndexVersion.objects.get(status=IndexVersion.Status.READY)
+
+    body = search(api_client, image_id=repository[0][0].pk, k=5)
+
+    assert record.method == "mrpt"
+    assert {"n_trees", "depth", "votes", "k", "target_recall", "recall_by_votes", "embedding_watermark"} <= set(record.params)
+    assert body["query"]["index"]["target_recall"] == 0.9
+    assert body["query"]["index"]["measured_recall"] == pytest.approx(record.measured_recall)
+    assert body["query"]["index"]["served_by"] == "index"
+
+
+def test_recall_one_is_served_exactly(api_client, repository):
+    images, vectors = repository
+
+    body = search(api_client, image_id=images[7].pk, k=20, recall=1.0)
+
+    assert body["query"]["index"]["served_by"] == "exact"
+    assert [r["id"] for r in body["results"]] == exact_neighbours(vectors, images, 7, 20)
+
+
+def test_higher_recall_widens_the_candidate_set_and_meets_the_target(api_client, repository):
+    images, vectors = repository
+    record = IndexVersion.objects.get(status=IndexVersion.Status.READY)
+    wanted = 0.99
+
+    overlaps = []
+    for row in range(0, 400, 20):
+        body = search(api_client, image_id=images[row].pk, k=10, recall=wanted)
+        truth = set(exact_neighbours(vectors, images, row, 10))
+        overlaps.append(len(truth & {r["id"] for r in body["results"]}) / 10)
+
+    assert record.measured_recall < wanted and body["query"]["index"]["served_by"] in {"votes", "exact"}
+    assert body["query"]["index"]["expected_recall"] >= wanted
+    assert np.mean(overlaps) >= wanted - 0.05  # 20 fresh queries; the table came from 100 probes
+
+
+def test_plan_recall_picks_the_most_votes_that_reach_the_target():
+    record = IndexVersion(method="mrpt", measured_recall=0.88,
+                          params={"recall_by_votes": {"5": 0.88, "4": 0.93, "3": 0.97, "1": 0.995}})
+
+    assert plan_recall(record, None) == RecallPlan("index", expected_recall=0.88)
+    assert plan_recall(record, 0.85) == RecallPlan("index", expected_recall=0.88)
+    assert plan_recall(record, 0.9) == RecallPlan("votes", votes_required=4, expected_recall=0.93)
+    assert plan_recall(record, 0.99) == RecallPlan("votes", votes_required=1, expected_recall=0.995)
+    assert plan_recall(record, 0.999).mode == "exact"
+    assert plan_recall(IndexVersion(method="exact"), 0.99).mode == "exact"
+
+
+def test_new_images_are_searchable_at_once_through_the_delta(api_client, repository):
+    images, vectors = repository
+    newcomer = make_image(label="a")
+    store_vectors([newcomer], vectors[11:12] + 1e-4)  # nearly a copy of image 11
+
+    body = search(api_client, image_id=images[11].pk, k=5)
+
+    assert body["results"][0]["id"] == newcomer.pk
+    assert body["query"]["index"]["delta_count"] == 1
+
+
+def test_a_rebuild_folds_the_delta_in(api_client, repository):
+    images, vectors = repository
+    newcomer = make_image(label="a")
+    store_vectors([newcomer], vectors[11:12] + 1e-4)
+
+    rebuild_index(baseline_version())
+    body = search(api_client, image_id=images[11].pk, k=5)
+
+    assert body["results"][0]["id"] == newcomer.pk and body["query"]["index"]["delta_count"] == 0
+    assert body["query"]["index"]["vector_count"] == 401
+
+
+def test_quarantined_and_deleted_images_disappear_at_once(api_client, repository):
+    from ingest.models import Image
+
+    images, _ = repository
+    before = [r["id"] for r in search(api_client, image_id=images[3].pk, k=10)["results"]]
+    Image.objects.filter(pk=before[0]).update(status=Image.Status.QUARANTINED)
+    Image.objects.filter(pk=before[1]).delete()
+
+    after = [r["id"] for r in search(api_client, image_id=images[3].pk, k=10)["results"]]
+
+    assert len(after) == 10 and before[0] not in after and before[1] not in after
+    assert after[:8] == before[2:10]
+
+
+def test_a_crash_mid_build_leaves_the_old_index_serving(api_client, repository, monkeypatch):
+    from browser.services import indexing
+
+    images, _ = repository
+    serving = IndexVersion.objects.get(status=IndexVersion.Status.READY)
+    before = search(api_client, image_id=images[5].pk, k=10)
+
+    def crash_after_the_vectors(index, directory: Path):
+        directory.mkdir(parents=True)
+        np.save(directory / "vectors.npy", index.vectors)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(indexing, "save_index", crash_after_the_vectors)
+    with pytest.raises(OSError):
+        rebuild_index(baseline_version())
+    indexing.forget_loaded_indexes()  # as in a freshly started web process
+    after = search(api_client, image_id=images[5].pk, k=10)
+
+    failed = IndexVersion.objects.exclude(pk=serving.pk).get()
+    assert failed.status == IndexVersion.Status.FAILED and "disk full" in failed.error
+    assert after["query"]["index"]["id"] == serving.pk
+    assert after["results"] == before["results"]
+    assert not Path(indexing.index_directory(baseline_version(), failed.pk)).exists()
+
+
+def test_the_next_good_build_is_swapped_in(api_client, repository):
+    images, _ = repository
+    first = search(api_client, image_id=images[5].pk, k=3)["query"]["index"]["id"]
+
+    record = rebuild_index(baseline_version())
+    second = search(api_client, image_id=images[5].pk, k=3)["query"]["index"]["id"]
+
+    assert second == record.pk != first
+    assert IndexVersion.objects.get(pk=first).status == IndexVersion.Status.RETIRED

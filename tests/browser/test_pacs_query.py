@@ -1,0 +1,146 @@
+"""Queries from a PACS over DICOMweb (WADO-RS) against a real Orthanc on loopback: one instance by
+its three UIDs, a whole series answered with series-level results, and the error answers."""
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from tests.browser.servers import ORTHANC_AUTH, running_orthanc, upload_to_orthanc
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db]
+
+SAMPLES = Path("/work/shared/datasets/dicom_samples/pydicom")
+MR_SERIES = sorted((SAMPLES / "dicomdirtests/98892003/MR700").iterdir())  # 7 slices of one MR series
+CT_SERIES = sorted((SAMPLES / "dicomdirtests/98892001/CT5N").iterdir())  # 5 slices of one CT series
+SINGLES = [SAMPLES / "CT_small.dcm", SAMPLES / "MR_small.dcm"]
+
+
+@pytest.fixture(scope="module")
+def orthanc(tmp_path_factory, datasets_dir):
+    with running_orthanc(tmp_path_factory.mktemp("orthanc")) as base:
+        for path in [*SINGLES, *MR_SERIES, *CT_SERIES]:
+            upload_to_orthanc(base, path)
+        yield base
+
+
+@pytest.fixture
+def pacs(orthanc, settings):
+    settings.PACS_DICOMWEB_URL = f"{orthanc}/dicom-web"
+    settings.PACS_USERNAME, settings.PACS_PASSWORD = ORTHANC_AUTH
+    return orthanc
+
+
+@pytest.fixture
+def mirrored_repository():
+    """The same files ingested into our repository (de-identified), embedded with the baseline and indexed."""
+    from embeddings.services import embed_and_index_new_images
+    from ingest.services import get_or_create_dataset, ingest_image_file
+
+    dataset = get_or_create_dataset("mirror")
+    outcomes = {path: ingest_image_file(path=path, dataset=dataset) for path in [*SINGLES, *MR_SERIES, *CT_SERIES]}
+    embed_and_index_new_images(image_ids=[outcome.image.pk for outcome in outcomes.values()])
+    return {path: outcome.image for path, outcome in outcomes.items()}
+
+
+def uids(path: Path) -> dict:
+    dataset = pydicom.dcmread(path, stop_before_pixels=True)
+    return {"study_uid": dataset.StudyInstanceUID, "series_uid": dataset.SeriesInstanceUID,
+            "sop_uid": dataset.SOPInstanceUID}
+
+
+def post(api_client, **fields):
+    return api_client.post("/api/search/", fields, format="json")
+
+
+def test_instance_query_fetches_over_wado_and_finds_the_same_image_first(api_client, pacs, mirrored_repository):
+    response = post(api_client, k=5, **uids(SAMPLES / "CT_small.dcm"))
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["results"][0]["id"] == mirrored_repository[SAMPLES / "CT_small.dcm"].pk
+    assert body["results"][0]["distance"] < 1e-3
+    assert body["query"]["source"] == "pacs-instance" and len(body["results"]) == 5
+    assert {"fetch", "decode", "embed", "search", "graph"} <= set(body["query"]["timings_ms"])
+
+
+def test_series_query_answers_with_series_ranked_by_aggregated_similarity(api_client, pacs, mirrored_repository):
+    fields = uids(MR_SERIES[0])
+    del fields["sop_uid"]
+
+    response = post(api_client, k=3, **fields)
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    top = body["results"][0]
+    mirrored_series = mirrored_repository[MR_SERIES[0]].series_id
+    assert body["query"]["level"] == "series" and body["query"]["slice_count"] == len(MR_SERIES)
+    assert top["series_id"] == mirrored_series and top["level"] == "series"
+    assert top["matched_slices"] == len(MR_SERIES) and top["score"] == pytest.approx(1.0, abs=1e-3)
+    assert top["image_count"] == len(MR_SERIES)
+    assert len({result["series_id"] for result in body["results"]}) == len(body["results"])
+    scores = [result["score"] for result in body["results"]]
+    assert scores == sorted(scores, reverse=True)
+    assert "mean over all query slices" in body["query"]["aggregation"]
+
+
+def test_series_query_respects_filters(api_client, pacs, mirrored_repository):
+    fields = uids(MR_SERIES[0])
+    del fields["sop_uid"]
+
+    body = post(api_client, k=5, modality="CT", **fields).json()
+
+    assert body["results"] and all(result["modality"] == "CT" for result in body["results"])
+
+
+def test_unknown_sop_uid_is_404_with_a_message(api_client, pacs, mirrored_repository):
+    fields = uids(SAMPLES / "CT_small.dcm") | {"sop_uid": "1.2.3.4.5.6.7.8.9"}
+
+    response = post(api_client, **fields)
+
+    assert response.status_code == 404 and "no instance with these UIDs" in response.json()["error"]
+
+
+def test_unknown_series_is_404_with_a_message(api_client, pacs, mirrored_repository):
+    response = post(api_client, study_uid="1.2.3.4", series_uid="1.2.3.4.5")
+
+    assert response.status_code == 404 and "series" in response.json()["error"]
+
+
+def test_unreachable_pacs_is_502_with_a_message(api_client, settings, mirrored_repository):
+    settings.PACS_DICOMWEB_URL = "http://127.0.0.1:9/dicom-web"  # discard port: nothing listens
+
+    response = post(api_client, **uids(SAMPLES / "CT_small.dcm"))
+
+    assert response.status_code == 502 and "unreachable" in response.json()["error"]
+
+
+def test_wrong_pacs_credentials_are_502_with_a_message(api_client, pacs, settings, mirrored_repository):
+    settings.PACS_PASSWORD = "wrong"
+
+    response = post(api_client, **uids(SAMPLES / "CT_small.dcm"))
+
+    assert response.status_code == 502 and "credentials" in response.json()["error"]
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"image_id": 1, "study_uid": "1.2", "series_uid": "1.2.3", "sop_uid": "1.2.3.4"}, "only one query source"),
+    ({"study_uid": "1.2", "sop_uid": "1.2.3.4"}, "needs 'study_uid' and 'series_uid'"),
+    ({"series_uid": "1.2.3"}, "needs 'study_uid' and 'series_uid'"),
+    ({"study_uid": "1.2; DROP", "series_uid": "1.2.3"}, "study_uid"),
+    ({"k": 5}, "exactly one of"),
+])
+def test_contradictory_or_malformed_uid_queries_are_400(api_client, fields, message):
+    response = post(api_client, **fields)
+
+    assert response.status_code == 400 and message in response.json()["error"]
+
+
+def test_image_and_image_id_together_are_400(api_client):
+    from tests.factories import png_bytes
+    import io
+
+    upload = io.BytesIO(png_bytes())
+    upload.name = "q.png"
+    response = api_client.post("/api/search/", {"image": upload, "image_id": 1})
+
+    assert response.status_code == 400 and "only one query source" in response.json()["error"]
