@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 
-from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -19,6 +18,7 @@ from browser.models import AuditEvent
 from browser.permissions import HasCapability
 from browser.roles import BROWSE, CURATE, RESEARCH, TEACH, capabilities_of, roles_of
 from cbir.errors import CbirError
+from embeddings.selectors import get_default_encoder_name
 
 
 class JsonObjectField(serializers.Field):
@@ -232,7 +232,7 @@ class SavedSearchListApi(WorkspaceApi):
         values = data.validated_data
         upload = values.get("image")
         saved = saved_searches.create_saved_search(
-            owner=request.user, name=values["name"], encoder=values["encoder"] or settings.DEFAULT_ENCODER,
+            owner=request.user, name=values["name"], encoder=values["encoder"] or get_default_encoder_name(),
             k=values["k"], filters=filters_from(values["filters"]), q=values["q"], ranking=values["ranking"],
             image_data=upload.read() if upload else None, image_id=values.get("image_id"))
         return Response(saved_searches.saved_search_payload(saved), status=status.HTTP_201_CREATED)
@@ -304,7 +304,7 @@ class RepositoryMapApi(WorkspaceApi):
 
         query = FilterFields(data=request.query_params)
         query.is_valid(raise_exception=True)
-        version = get_active_version(request.query_params.get("encoder") or settings.DEFAULT_ENCODER)
+        version = get_active_version(request.query_params.get("encoder") or get_default_encoder_name())
         return Response(read_repository_map(version, allowed_ids=allowed_ids(query.filters())))
 
 
@@ -338,7 +338,7 @@ class WhySimilarApi(WorkspaceApi):
         if result_id is None:
             raise CbirError("result_id is required")
         upload = values.get("image")
-        return Response(explain_similarity(result_id=result_id, encoder=values["encoder"] or settings.DEFAULT_ENCODER,
+        return Response(explain_similarity(result_id=result_id, encoder=values["encoder"] or get_default_encoder_name(),
                                            query_image_id=values.get("query_image_id"),
                                            query_data=read_upload(upload) if upload else None))
 

@@ -1,9 +1,9 @@
 """manage.py build_index [--encoder NAME]: (re)build and publish the ANN index."""
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from browser.services import rebuild_index
 from cbir.errors import CbirError
+from embeddings.selectors import get_default_encoder_name
 from embeddings.services import extract_embeddings, get_active_version, missing_image_ids
 
 
@@ -11,11 +11,11 @@ class Command(BaseCommand):
     help = "Embed what is missing and rebuild the index of an encoder's active version."
 
     def add_arguments(self, parser):
-        parser.add_argument("--encoder", default=settings.DEFAULT_ENCODER)
+        parser.add_argument("--encoder", help="default: the default encoder (trained by the demo, else CBIR_DEFAULT_ENCODER)")
 
-    def handle(self, *args, encoder: str, **options):
+    def handle(self, *args, encoder: str | None, **options):
         try:
-            version = get_active_version(encoder)
+            version = get_active_version(encoder or get_default_encoder_name())
             missing = missing_image_ids(version)
             if missing:
                 self.stdout.write(f"embedding {len(missing)} images with {version}")

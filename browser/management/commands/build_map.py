@@ -1,9 +1,9 @@
 """manage.py build_map [--encoder NAME]: the 2-D repository map (t-SNE) of an encoder's active version."""
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from browser.map_service import build_repository_map, is_map_current
 from cbir.errors import CbirError
+from embeddings.selectors import get_default_encoder_name
 from embeddings.services import get_active_version
 
 
@@ -11,12 +11,12 @@ class Command(BaseCommand):
     help = "Compute the repository map shown by the browser when there is no query."
 
     def add_arguments(self, parser):
-        parser.add_argument("--encoder", default=settings.DEFAULT_ENCODER)
+        parser.add_argument("--encoder", help="default: the default encoder (trained by the demo, else CBIR_DEFAULT_ENCODER)")
         parser.add_argument("--if-stale", action="store_true", help="do nothing when the map matches the index")
 
-    def handle(self, *args, encoder: str, if_stale: bool, **options):
+    def handle(self, *args, encoder: str | None, if_stale: bool, **options):
         try:
-            version = get_active_version(encoder)
+            version = get_active_version(encoder or get_default_encoder_name())
             if if_stale and is_map_current(version):
                 self.stdout.write(f"map of {version} is current")
                 return
