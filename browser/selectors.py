@@ -1,13 +1,13 @@
 """Read-only views of the browser's state: filtered images, their search text, encoders and indexes."""
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from browser.filters import CodeFilter, Filters, range_bounds
 from browser.models import IndexVersion
 from embeddings.encoders.registry import known_encoders
 from embeddings.models import EncoderVersion
+from embeddings.selectors import get_default_encoder_name
 from ingest.models import CodedConcept, Image, Patient, Report, Study
 from ingest.selectors import searchable_images
 
@@ -108,9 +108,10 @@ def index_summary(version: EncoderVersion) -> dict | None:
 def list_encoder_status() -> list[dict]:
     active = {version.name: version for version in EncoderVersion.objects.filter(is_active=True)}
     rows = []
+    default = get_default_encoder_name()
     for name in known_encoders():
         version = active.get(name)
-        rows.append({"name": name, "is_default": name == settings.DEFAULT_ENCODER,
+        rows.append({"name": name, "is_default": name == default,
                      "version": version.version if version else None, "dim": version.dim if version else None,
                      "index": index_summary(version) if version else None})
     return rows
@@ -119,4 +120,4 @@ def list_encoder_status() -> list[dict]:
 def health_summary() -> dict:
     return {"status": "ok", "images": searchable_images().count(),
             "quarantined": Image.objects.filter(status=Image.Status.QUARANTINED).count(),
-            "default_encoder": settings.DEFAULT_ENCODER}
+            "default_encoder": get_default_encoder_name()}

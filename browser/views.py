@@ -15,6 +15,7 @@ from browser.services import search_by_image_id, search_by_keywords, search_by_u
 from browser.services.pacs_search import search_by_pacs_instance, search_by_pacs_series
 from browser.serializers import image_detail_payload, image_summary_payload
 from cbir.errors import CbirError
+from embeddings.selectors import get_default_encoder_name
 from ingest.errors import UploadTooLarge
 from ingest.selectors import get_image
 from ingest.storage import media_path
@@ -70,7 +71,8 @@ class SearchApi(APIView):
         query = self.InputSerializer(data=request.data)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        common = {"k": data["k"], "encoder": data["encoder"] or settings.DEFAULT_ENCODER, "filters": query.filters()}
+        common = {"k": data["k"], "encoder": data["encoder"] or get_default_encoder_name(),
+                  "filters": query.filters()}
         content = {**common, "q": data["q"], "ranking": data["ranking"], "recall": data["recall"]}
         if "image_id" in data:
             return Response(search_by_image_id(image_id=data["image_id"], **content))
@@ -157,7 +159,7 @@ class ImageNeighboursApi(APIView):
         query = self.InputSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(search_by_image_id(image_id=image_id, k=query.validated_data["k"],
-                                           encoder=query.validated_data["encoder"] or settings.DEFAULT_ENCODER,
+                                           encoder=query.validated_data["encoder"] or get_default_encoder_name(),
                                            filters=query.filters()))
 
 

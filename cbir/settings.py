@@ -143,6 +143,9 @@ ANN_TARGET_RECALL = float(os.environ.get("CBIR_ANN_TARGET_RECALL", "0.9"))
 ANN_K = int(os.environ.get("CBIR_ANN_K", "50"))
 # Below this many vectors the autotuner has too few points to sample: exact search.
 ANN_MIN_POINTS = int(os.environ.get("CBIR_ANN_MIN_POINTS", "200"))
+# Scale-out search: split each index into this many shards served by workers on queue "search".
+SEARCH_SHARDS = int(os.environ.get("CBIR_SEARCH_SHARDS", "0"))
+SEARCH_SHARD_TIMEOUT = float(os.environ.get("CBIR_SEARCH_SHARD_TIMEOUT", "2.0"))
 EMBED_BATCH_SIZE = int(os.environ.get("CBIR_EMBED_BATCH_SIZE", "32"))
 
 # PS3.15 Annex E "Clean Descriptors" option for incoming DICOM (free-text descriptions emptied).
@@ -158,6 +161,7 @@ HL7_LISTENER_PORT = int(os.environ.get("CBIR_HL7_PORT", "2575"))
 PACS_DICOMWEB_URL = os.environ.get("PACS_DICOMWEB_URL", "")
 PACS_USERNAME = os.environ.get("PACS_USERNAME", "")
 PACS_PASSWORD = os.environ.get("PACS_PASSWORD", "")
+PACS_TIMEOUT_SECONDS = float(os.environ.get("PACS_TIMEOUT_SECONDS", "10"))
 
 LOGGING = {
     "version": 1,
