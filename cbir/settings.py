@@ -109,6 +109,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "cbir.errors.api_exception_handler",
+    # ?format= belongs to our exports (png, dicom), not to DRF's renderer override
+    "URL_FORMAT_OVERRIDE": None,
     # Token first: its WWW-Authenticate header makes anonymous requests 401 rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

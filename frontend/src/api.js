@@ -20,9 +20,13 @@ export function onUnauthorized(listener) {
   unauthorizedListeners.add(listener);
 }
 
-async function request(url, { method = "GET", body } = {}) {
+async function request(url, { method = "GET", body, json } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  }
   let response;
   try {
     response = await fetch(url, { method, body, headers, credentials: "same-origin" });
@@ -32,10 +36,19 @@ async function request(url, { method = "GET", body } = {}) {
   const payload = await response.json().catch(() => null);
   if (!response.ok) {
     if (response.status === 401) unauthorizedListeners.forEach((listener) => listener());
-    const message = payload && typeof payload.error === "string" ? payload.error : `HTTP ${response.status}`;
+    const message = errorText(payload) || `HTTP ${response.status}`;
     throw new ApiError(message, response.status);
   }
   return payload;
+}
+
+/** The server's explanation: {error}, DRF's {detail}, or the first field error. */
+function errorText(payload) {
+  if (!payload || typeof payload !== "object") return "";
+  if (typeof payload.error === "string") return payload.error;
+  if (typeof payload.detail === "string") return payload.detail;
+  const first = Object.values(payload)[0];
+  return Array.isArray(first) && typeof first[0] === "string" ? first[0] : "";
 }
 
 function withQuery(path, params) {
@@ -117,4 +130,128 @@ export function signIn(username, password) {
 
 export function signOut() {
   return request("/api/auth/logout/", { method: "POST" });
+}
+
+// --- teaching sets (educators edit; students read the shared ones) ---
+
+export function listTeachingSets() {
+  return request("/api/teaching-sets/");
+}
+
+export function getTeachingSet(setId) {
+  return request(`/api/teaching-sets/${encodeURIComponent(setId)}/`);
+}
+
+export function createTeachingSet({ title, description = "" }) {
+  return request("/api/teaching-sets/", { method: "POST", json: { title, description } });
+}
+
+/** Change title, description, is_shared_with_students or shared_with_groups. */
+export function updateTeachingSet(setId, changes) {
+  return request(`/api/teaching-sets/${encodeURIComponent(setId)}/`, { method: "PATCH", json: changes });
+}
+
+export function deleteTeachingSet(setId) {
+  return request(`/api/teaching-sets/${encodeURIComponent(setId)}/`, { method: "DELETE" });
+}
+
+export function addTeachingCase(setId, { imageId, teachingNote = "", keyFindings = "" }) {
+  return request(`/api/teaching-sets/${encodeURIComponent(setId)}/cases/`,
+                 { method: "POST", json: { image_id: imageId, teaching_note: teachingNote, key_findings: keyFindings } });
+}
+
+export function annotateTeachingCase(setId, caseId, { teachingNote, keyFindings }) {
+  return request(`/api/teaching-sets/${encodeURIComponent(setId)}/cases/${encodeURIComponent(caseId)}/`,
+                 { method: "PATCH", json: { teaching_note: teachingNote, key_findings: keyFindings } });
+}
+
+export function removeTeachingCase(setId, caseId) {
+  return request(`/api/teaching-sets/${encodeURIComponent(setId)}/cases/${encodeURIComponent(caseId)}/`,
+                 { method: "DELETE" });
+}
+
+/** Put the cases in this order; answers the cases in their new order. */
+export function reorderTeachingCases(setId, caseIds) {
+  return request(`/api/teaching-sets/${encodeURIComponent(setId)}/order/`, { method: "POST", json: { case_ids: caseIds } });
+}
+
+/** Where the set's zip (images, cases.csv, FHIR bundle) is downloaded from; format png or dicom. */
+export function teachingSetExportUrl(setId, format) {
+  // PNG is the server's default; DRF reads ?format= as its renderer override and answers 404 to
+  // "png" (reported to the lead), so the parameter is sent only when it differs from the default.
+  return withQuery(`/api/teaching-sets/${encodeURIComponent(setId)}/export/`, { format: format === "png" ? "" : format });
+}
+
+// --- saved searches (researchers) ---
+
+export function listSavedSearches() {
+  return request("/api/saved-searches/");
+}
+
+const FILTER_FIELDS = ["label", "modality", "body_part", "sex", "age_min", "age_max"];
+
+/** Save a query: the uploaded file or a repository image id, keywords, k, encoder and filters. */
+export function saveSearch(name, { file, imageId, ...options }) {
+  const form = new FormData();
+  form.set("name", name);
+  if (file) form.set("image", file, file.name);
+  else if (imageId != null) form.set("image_id", String(imageId));
+  for (const field of ["q", "k", "encoder"]) {
+    if (options[field] !== undefined && options[field] !== null && options[field] !== "") form.set(field, String(options[field]));
+  }
+  const filters = Object.fromEntries(FILTER_FIELDS.filter((field) => options[field] !== undefined && options[field] !== null
+                                                                   && options[field] !== "")
+                                                   .map((field) => [field, options[field]]));
+  form.set("filters", JSON.stringify(filters));
+  return request("/api/saved-searches/", { method: "POST", body: form });
+}
+
+/** Run a saved search again: a search response. */
+export function runSavedSearch(savedId) {
+  return request(`/api/saved-searches/${encodeURIComponent(savedId)}/run/`, { method: "POST" });
+}
+
+export function deleteSavedSearch(savedId) {
+  return request(`/api/saved-searches/${encodeURIComponent(savedId)}/`, { method: "DELETE" });
+}
+
+export function savedSearchExportUrl(savedId) {
+  return `/api/saved-searches/${encodeURIComponent(savedId)}/export/`;
+}
+
+// --- why similar, repository map, curation ---
+
+/** {similarity, query_overlay, result_overlay}: with a repository query image id, else the uploaded file. */
+export function whySimilar(resultId, { queryImageId, file, encoder }) {
+  if (queryImageId != null) {
+    return request(withQuery(`/api/images/${encodeURIComponent(resultId)}/why-similar/`,
+                             { query_image_id: queryImageId, encoder }));
+  }
+  const form = new FormData();
+  form.set("result_id", String(resultId));
+  if (encoder) form.set("encoder", encoder);
+  if (file) form.set("image", file, file.name);
+  return request("/api/why-similar/", { method: "POST", body: form });
+}
+
+/** {points: [{id, x, y, label, modality, is_abnormal, thumbnail_url}]}; 503 before build_map ran. */
+export function getRepositoryMap({ encoder, label, modality } = {}) {
+  return request(withQuery("/api/map/", { encoder, label, modality }));
+}
+
+export function listQuarantined() {
+  return request("/api/curation/quarantine/");
+}
+
+export function releaseQuarantined(imageId, reviewerNote) {
+  return request(`/api/curation/quarantine/${encodeURIComponent(imageId)}/`,
+                 { method: "POST", json: { reviewer_note: reviewerNote } });
+}
+
+export function deleteQuarantined(imageId) {
+  return request(`/api/curation/quarantine/${encodeURIComponent(imageId)}/`, { method: "DELETE" });
+}
+
+export function listRejections() {
+  return request("/api/curation/rejections/");
 }

@@ -1,4 +1,5 @@
 // English and Spanish UI strings, and the helpers that apply them to the page.
+import { WORKSPACE_STRINGS } from "./i18nWorkspace.js";
 
 const CATALOGUES = {
   en: {
@@ -294,6 +295,7 @@ const CATALOGUES = {
     "value.sex.O": "Otro",
   },
 };
+for (const [language, strings] of Object.entries(WORKSPACE_STRINGS)) Object.assign(CATALOGUES[language], strings);
 
 export const LANGUAGES = Object.keys(CATALOGUES);
 const STORAGE_KEY = "cbir.language";

@@ -1,5 +1,6 @@
 // Wires the page together: query form -> API -> proximity graph, list, metadata panel and history.
 import "./styles.css";
+import "./workspace.css";
 
 import * as api from "./api.js";
 import { getLanguage, onLanguageChange, setLanguage, t, translatePage } from "./i18n.js";
@@ -18,6 +19,7 @@ import { RepositoryPicker } from "./components/RepositoryPicker.js";
 import { QuerySummary } from "./components/QuerySummary.js";
 import { SignInDialog } from "./components/SignInDialog.js";
 import { QueryForm } from "./components/QueryForm.js";
+import { Workspace } from "./workspace.js";
 
 const EXPAND_K = 10;
 const $ = (selector) => document.querySelector(selector);
@@ -38,8 +40,11 @@ const panel = new MetadataPanel($("#metadata-panel"), {
   onClose: () => deselect(),
   onExpand: (node) => expandNode(node),
   onMoreLikeThis: (node) => searchRepositoryImage(node.imageId, { thumbnailUrl: node.thumbnailUrl }),
+  onAddToSet: (node) => workspace.addToSet(node.imageId),
+  onWhySimilar: (node) => workspace.explainSimilarity(node, panel),
 });
-const resultList = new ResultList($("#result-list"), { onSelect: (node) => selectNode(node.key) });
+const resultList = new ResultList($("#result-list"), { onSelect: (node) => selectNode(node.key),
+                                                       onAddToSet: (node) => workspace.addToSet(node.imageId) });
 const graph = new ProximityGraph($("#graph"), {
   onNodeClick: (key) => selectNode(key),
   onNodeEnter: (key) => {
@@ -48,6 +53,11 @@ const graph = new ProximityGraph($("#graph"), {
   },
   onNodeLeave: () => hoverPreview.hide(),
   onCameraMove: () => hoverPreview.hide(),
+});
+const workspace = new Workspace({
+  status, runSearch, searchRepositoryImage, deselect, errorMessage,
+  currentView: () => currentView,
+  resizeGraph: () => graph.resize(),
 });
 const picker = new RepositoryPicker($("#repository-picker"), {
   loadPage: (options) => api.listImages(options),
@@ -66,7 +76,7 @@ function errorMessage(error) {
   return error.status === 0 ? t("status.network") : error.message;
 }
 
-async function runSearch(call, request) {
+async function runSearch(call, request, doneMessage = null) {
   const ticket = ++requestCounter;
   const search = ++searchCounter;
   form.setBusy(true);
@@ -78,7 +88,8 @@ async function runSearch(call, request) {
     const elapsed = Math.round(performance.now() - started);
     const view = searchView(answer, request);
     showView(view, { record: true });
-    status.done("status.found", { n: resultCount(view), ms: elapsed });
+    const [key, params] = doneMessage ? doneMessage(view) : ["status.found", {}];
+    status.done(key, { n: resultCount(view), ms: elapsed, ...params });
   } catch (error) {
     if (ticket === requestCounter) status.error(errorMessage(error));
   } finally {
@@ -140,6 +151,7 @@ function showView(view, { record = false, keepSelection = false } = {}) {
   summary.render(view.query);
   form.rememberValues(view.data.nodes);
   $("#back").disabled = !history.canGoBack;
+  $("#save-search").disabled = false;
   updatePermalink(view);
   if (keepSelection && panel.state) {
     graph.select(panel.state.node.key);
@@ -224,15 +236,6 @@ function deselect() {
   resultList.markSelected(null);
 }
 
-function showTab(name) {
-  const isGraph = name === "graph";
-  $("#tab-graph").setAttribute("aria-selected", String(isGraph));
-  $("#tab-list").setAttribute("aria-selected", String(!isGraph));
-  $("#graph-view").hidden = !isGraph;
-  $("#list-view").hidden = isGraph;
-  if (isGraph) graph.resize();
-}
-
 let signedIn = null; // resolves once somebody is signed in
 const signInDialog = new SignInDialog({
   onSignIn: async (username, password) => {
@@ -242,6 +245,9 @@ const signInDialog = new SignInDialog({
 });
 
 function showAccount(user) {
+  workspace.setUser(user);
+  resultList.render();
+  panel.refresh();
   $("#account").hidden = !user;
   $("#account-name").textContent = user ? t("signin.signedInAs", { name: user.username, roles: user.roles.join(", ") }) : "";
 }
@@ -280,6 +286,7 @@ function refreshLanguage() {
   legend.render();
   resultList.render();
   panel.refresh();
+  workspace.refreshLanguage();
   if (currentView) {
     graph.relabel(labelFor, new Map(currentView.data.nodes.map((node) => [node.key, node])));
     updatePermalink(currentView);
@@ -296,6 +303,7 @@ function exposeTestHooks() {
     imageIds: () => graph.keys().filter((key) => key !== QUERY_KEY).map((key) => Number(key.slice(4))),
     viewportPosition: (imageId) => graph.viewportPosition(imageId === "query" ? QUERY_KEY : imageKey(imageId)),
   };
+  workspace.exposeTestHooks();
 }
 
 function start() {
@@ -313,8 +321,6 @@ function start() {
   // Dropping an image on the graph area searches with it straight away.
   uploadBox.acceptDropsOn($("#graph-view"), () => searchFromForm());
   $("#pick-repository").addEventListener("click", () => picker.open());
-  $("#tab-graph").addEventListener("click", () => showTab("graph"));
-  $("#tab-list").addEventListener("click", () => showTab("list"));
   $("#back").addEventListener("click", goBack);
   $("#permalink").addEventListener("click", copyPermalink);
   $("#zoom-in").addEventListener("click", () => graph.zoomIn());
@@ -331,6 +337,7 @@ function start() {
   exposeTestHooks();
   ensureSignedIn().then(() => {
     loadEncoders();
+    workspace.showRequestedTab();
     if (window.location.hash) applyPermalink(window.location.hash);
   });
 }

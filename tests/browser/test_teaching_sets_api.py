@@ -131,3 +131,27 @@ def test_researcher_cannot_create_teaching_sets(client_as):
     response = client_as("researcher").post("/api/teaching-sets/", {"title": "x"}, format="json")
 
     assert response.status_code == 403
+
+
+def test_dicom_export_carries_the_de_identified_dicom_files(client_as):
+    from ingest.services import ingest_image_bytes
+    from tests.factories import dicom_bytes, make_dataset
+
+    image = ingest_image_bytes(data=dicom_bytes(), dataset=make_dataset("ct")).image
+    educator = client_as("educator")
+    teaching_set = build_set(educator, [image])
+
+    response = educator.get(f"/api/teaching-sets/{teaching_set['id']}/export/?format=dicom")
+
+    assert response.status_code == 200, response.content
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert [name for name in names if name.startswith("images/")] == [f"images/001_{image.pk}.dcm"]
+
+
+def test_unknown_export_format_is_refused(client_as, images):
+    educator = client_as("educator")
+    teaching_set = build_set(educator, images[:1])
+
+    response = educator.get(f"/api/teaching-sets/{teaching_set['id']}/export/?format=tiff")
+
+    assert response.status_code == 400 and "png or dicom" in response.json()["error"]

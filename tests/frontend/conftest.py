@@ -83,6 +83,24 @@ def page(chromium, built_frontend, live_server, transactional_db, signed_in_role
 
 
 @pytest.fixture
+def page_as(chromium, built_frontend, live_server, transactional_db):
+    """Opens more tabs, each in its own browser context signed in as a given user (e.g. a student after an educator)."""
+    contexts = []
+
+    def open_tab(user):
+        context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB", accept_downloads=True)
+        context.add_cookies([session_cookie(live_server.url, user)])
+        contexts.append(context)
+        tab = context.new_page()
+        tab.set_default_timeout(20_000)
+        return tab
+
+    yield open_tab
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def anonymous_page(chromium, built_frontend):
     """A browser tab with no session."""
     context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")

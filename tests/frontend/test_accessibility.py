@@ -47,3 +47,76 @@ def test_repository_picker_has_no_serious_violations(live_server, mri_repository
     violations = serious_violations(page)
 
     assert not violations, "\n".join(violations)
+
+
+def assert_no_serious_violations(page) -> None:
+    violations = serious_violations(page)
+    assert not violations, "\n".join(violations)
+
+
+def test_teaching_set_views_have_no_serious_violations_for_educator_and_student(
+        live_server, mri_repository, page_as):
+    from browser.teaching import add_case, create_teaching_set, update_teaching_set
+    from tests.factories import make_user
+
+    educator_user = make_user("educator")
+    teaching_set = create_teaching_set(owner=educator_user, title="Pituitary adenomas")
+    for image_id in mri_repository[:2]:
+        add_case(teaching_set=teaching_set, image_id=image_id, teaching_note="Look at the sella.")
+    update_teaching_set(teaching_set=teaching_set, is_shared_with_students=True)
+
+    for user in [educator_user, make_user("student")]:
+        tab = page_as(user)
+        open_search_page(tab, live_server.url)
+        tab.click("#tab-teaching")
+        tab.click(".set-item:has-text('Pituitary adenomas')")
+        tab.wait_for_selector("#teaching-set-page .case-card")
+        assert_no_serious_violations(tab)
+        tab.select_option("#language", "es")
+        assert_no_serious_violations(tab)
+
+
+def test_add_to_set_dialog_saved_searches_and_why_similar_have_no_serious_violations(
+        live_server, mri_repository, page_as, query_image):
+    from tests.factories import make_user
+
+    tab = page_as(make_user("admin"))  # every capability: every control is on the page
+    open_search_page(tab, live_server.url)
+    search_with_upload(tab, query_image, k=5)
+    click_graph_node(tab, result_image_ids(tab)[0])
+    tab.wait_for_selector("#metadata-panel .panel-metadata")
+    tab.click("#why-similar")
+    tab.wait_for_selector("#why-similar-section .why-message")
+    assert_no_serious_violations(tab)
+
+    tab.click("#add-to-teaching-set")
+    tab.wait_for_selector("#add-to-set-choice")
+    assert_no_serious_violations(tab)
+    tab.keyboard.press("Escape")
+
+    tab.once("dialog", lambda dialog: dialog.accept("Accessible search"))
+    tab.click("#save-search")
+    tab.wait_for_selector("#status:has-text('Search saved')")
+    tab.click("#tab-saved")
+    tab.wait_for_selector(".saved-item")
+    assert_no_serious_violations(tab)
+
+
+def test_map_and_curation_views_have_no_serious_violations(live_server, mri_repository, page_as):
+    from django.core.management import call_command
+    from ingest.models import Image
+    from tests.factories import make_user
+
+    call_command("build_map")
+    Image.objects.filter(pk=mri_repository[0]).update(status=Image.Status.QUARANTINED, status_reason="burned-in text")
+    tab = page_as(make_user("curator"))
+    open_search_page(tab, live_server.url)
+
+    tab.click("#tab-map")
+    tab.wait_for_selector("#map[data-point-count='219']")
+    assert_no_serious_violations(tab)
+    tab.click("#tab-curation")
+    tab.wait_for_selector(".curation-item")
+    assert_no_serious_violations(tab)
+    tab.select_option("#language", "es")
+    assert_no_serious_violations(tab)

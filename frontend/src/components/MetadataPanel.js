@@ -1,7 +1,9 @@
 // The side panel ("tab") of one image: a larger view, its finding and its de-identified metadata.
 import { hasTranslation, t } from "../i18n.js";
 import { communityColor } from "../graph/appearance.js";
+import { can } from "../session.js";
 import { DEFAULT_DISPLAY, displayControls, displayFilter } from "./DisplayControls.js";
+import { whySimilarView } from "./WhySimilarView.js";
 
 const MAIN_FIELDS = ["label", "labels", "modality", "body_part", "sex", "age_years", "dataset", "source_format",
                      "width", "height", "frame_count", "sop_uid", "status"];
@@ -56,9 +58,9 @@ function objectEntries(value) {
 }
 
 export class MetadataPanel {
-  constructor(panel, { onClose, onExpand, onMoreLikeThis }) {
+  constructor(panel, { onClose, onExpand, onMoreLikeThis, onAddToSet, onWhySimilar }) {
     this.panel = panel;
-    this.handlers = { onClose, onExpand, onMoreLikeThis };
+    this.handlers = { onClose, onExpand, onMoreLikeThis, onAddToSet, onWhySimilar };
     this.state = null;
   }
 
@@ -82,6 +84,17 @@ export class MetadataPanel {
     this.render({ ...this.state, details, error: null, loading: false });
   }
 
+  /** why: {loading} | {answer} | {error}, for the "Why similar?" section of this node. */
+  showWhySimilar(node, why) {
+    if (this.state?.node.key !== node.key) return;
+    this.render({ ...this.state, why });
+    const section = this.panel.querySelector("#why-similar-section");
+    const reveal = () => section?.scrollIntoView({ block: "nearest" });
+    reveal();
+    // data-URL overlays take their height only once decoded
+    section?.querySelectorAll("img").forEach((image) => image.addEventListener("load", reveal, { once: true }));
+  }
+
   showError(node, message) {
     if (this.state?.node.key !== node.key) return;
     this.render({ ...this.state, details: null, error: message, loading: false });
@@ -102,6 +115,7 @@ export class MetadataPanel {
       this.imageView(node, details),
       node.isQuery ? null : this.findings(node),
       node.imageId != null ? this.actions(node) : null,
+      state.why ? whySimilarView(node, state.why) : null,
       loading ? element("p", { className: "panel-note", text: t("panel.loading") }) : null,
       error ? element("p", { className: "panel-error", text: t("panel.error", { message: error }), attrs: { role: "alert" } }) : null,
       details ? this.metadata(details) : null,
@@ -174,6 +188,16 @@ export class MetadataPanel {
                                       attrs: { type: "button", id: "more-like-this" } });
     more.addEventListener("click", () => this.handlers.onMoreLikeThis?.(node));
     buttons.push(more);
+    if (!node.isQuery && this.handlers.onWhySimilar) {
+      const why = element("button", { className: "button secondary", text: t("why.button"), attrs: { type: "button", id: "why-similar" } });
+      why.addEventListener("click", () => this.handlers.onWhySimilar(node));
+      buttons.push(why);
+    }
+    if (can("teach") && this.handlers.onAddToSet) {
+      const add = element("button", { className: "button secondary", text: t("teaching.add"), attrs: { type: "button", id: "add-to-teaching-set" } });
+      add.addEventListener("click", () => this.handlers.onAddToSet(node));
+      buttons.push(add);
+    }
     return element("div", { className: "panel-actions" }, buttons);
   }
 

@@ -1,12 +1,13 @@
 // The same results as the graph, as a grid ordered by similarity, for people who prefer a list.
 import { t } from "../i18n.js";
 import { communityColor } from "../graph/appearance.js";
+import { can } from "../session.js";
 
 function formatNumber(value) {
   return Number.isFinite(value) ? value.toFixed(3) : t("value.none");
 }
 
-function resultCard(node, onSelect) {
+function resultCard(node, onSelect, onAddToSet) {
   const item = document.createElement("li");
   const button = document.createElement("button");
   button.type = "button";
@@ -44,13 +45,24 @@ function resultCard(node, onSelect) {
   button.append(figure, caption);
   button.addEventListener("click", () => onSelect(node));
   item.append(button);
+  if (onAddToSet && can("teach")) {
+    const add = document.createElement("button");
+    add.type = "button";
+    add.className = "button secondary add-to-set";
+    add.textContent = t("teaching.add");
+    add.setAttribute("aria-label", `${t("teaching.add")}: #${node.imageId}`);
+    add.dataset.imageId = node.imageId;
+    add.addEventListener("click", () => onAddToSet(node));
+    item.append(add);
+  }
   return item;
 }
 
 export class ResultList {
-  constructor(list, { onSelect }) {
+  constructor(list, { onSelect, onAddToSet }) {
     this.list = list;
     this.onSelect = onSelect;
+    this.onAddToSet = onAddToSet;
     this.nodes = [];
   }
 
@@ -65,7 +77,7 @@ export class ResultList {
       this.list.replaceChildren(empty);
       return;
     }
-    this.list.replaceChildren(...results.map((node) => resultCard(node, this.onSelect)));
+    this.list.replaceChildren(...results.map((node) => resultCard(node, this.onSelect, this.onAddToSet)));
   }
 
   markSelected(imageId) {

@@ -61,3 +61,9 @@ export function edgeColor(edge, sourceNode, targetNode) {
 export function edgeSize(edge) {
   return 0.002 + 0.007 * Math.max(0, Math.min(1, edge.weight ?? 0));
 }
+
+/** Map dots: one colour per diagnosis, in sorted order, so the legend and the dots agree. */
+export function labelColors(points) {
+  const labels = [...new Set(points.map((point) => point.label).filter(Boolean))].sort();
+  return new Map(labels.map((label, index) => [label, COMMUNITY_COLORS[index % COMMUNITY_COLORS.length]]));
+}

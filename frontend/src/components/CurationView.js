@@ -1,0 +1,97 @@
+// The "Curation" tab (curators): quarantined images to release (with a note) or delete, and recent rejections.
+import * as api from "../api.js";
+import { t } from "../i18n.js";
+import { button, element } from "./dom.js";
+
+export class CurationView {
+  constructor(container) {
+    this.container = container;
+    this.quarantined = null;
+    this.rejections = null;
+    this.error = null;
+    this.messages = new Map(); // image id -> message under its card
+  }
+
+  async load() {
+    try {
+      [this.quarantined, this.rejections] = await Promise.all([api.listQuarantined(), api.listRejections()]);
+      this.error = null;
+    } catch (error) {
+      this.error = error;
+    }
+    this.render();
+  }
+
+  render() {
+    const children = [element("h2", { className: "section-title", text: t("curation.heading") })];
+    if (this.error) {
+      const key = this.error.status === 403 ? "curation.refused" : "workspace.error";
+      children.push(element("p", { className: "panel-error curation-refused", attrs: { role: "alert" },
+                                   text: t(key, { message: this.error.message }) }));
+    } else if (this.quarantined) {
+      children.push(this.quarantineSection(), this.rejectionSection());
+    }
+    this.container.replaceChildren(...children);
+  }
+
+  quarantineSection() {
+    const items = this.quarantined.length
+      ? element("ul", { className: "curation-list" }, this.quarantined.map((image) => this.quarantinedItem(image)))
+      : element("p", { className: "panel-note", text: t("curation.noQuarantine") });
+    return element("section", { className: "panel-section" }, [element("h3", { text: t("curation.quarantine") }), items]);
+  }
+
+  quarantinedItem(image) {
+    const noteId = `release-note-${image.id}`;
+    const note = element("textarea", { className: "release-note", attrs: { id: noteId, rows: "2" } });
+    const message = this.messages.get(image.id);
+    return element("li", { className: "curation-item", attrs: { "data-image-id": image.id } }, [
+      element("img", { attrs: { src: image.thumbnail_url, alt: t("curation.imageAlt", { id: image.id }) } }),
+      element("div", { className: "case-body" }, [
+        element("h4", { text: `#${image.id} · ${[image.modality, image.dataset].filter(Boolean).join(" · ")}` }),
+        element("p", {}, [element("strong", { text: `${t("curation.reason")}: ` }), image.reason || t("value.none")]),
+        element("label", { text: t("curation.note"), attrs: { for: noteId } }), note,
+        message ? element("p", { className: "panel-error", attrs: { role: "alert" }, text: message }) : null,
+        element("div", { className: "case-actions" }, [
+          button(t("curation.release"), { className: "button primary curation-release", onClick: () => this.release(image, note.value) }),
+          button(t("curation.delete"), { className: "button secondary danger curation-delete", onClick: () => this.remove(image) }),
+        ]),
+      ]),
+    ]);
+  }
+
+  rejectionSection() {
+    const rows = this.rejections.map((rejection) => element("li", { className: "case-meta" }, [
+      `${new Date(rejection.created_at).toLocaleString()} · ${rejection.channel} · ${rejection.reason}`,
+      rejection.detail ? ` — ${typeof rejection.detail === "string" ? rejection.detail : JSON.stringify(rejection.detail)}` : "",
+    ]));
+    const list = rows.length ? element("ul", { className: "curation-list rejections" }, rows)
+      : element("p", { className: "panel-note", text: t("curation.noRejections") });
+    return element("section", { className: "panel-section" }, [element("h3", { text: t("curation.rejections") }), list]);
+  }
+
+  async release(image, note) {
+    if (!note.trim()) {
+      this.messages.set(image.id, t("curation.noteRequired"));
+      this.render();
+      return;
+    }
+    await this.decide(image, () => api.releaseQuarantined(image.id, note.trim()));
+  }
+
+  async remove(image) {
+    if (!window.confirm(`${t("curation.delete")} #${image.id}?`)) return;
+    await this.decide(image, () => api.deleteQuarantined(image.id));
+  }
+
+  async decide(image, call) {
+    try {
+      await call();
+      this.messages.delete(image.id);
+      await this.load();
+    } catch (error) {
+      this.messages.set(image.id, t("workspace.error", { message: error.message }));
+      this.render();
+    }
+  }
+}

@@ -1,0 +1,89 @@
+// The "Teaching sets" tab: the sets the user may see, a form to create one (educators), and the open set.
+import * as api from "../api.js";
+import { t } from "../i18n.js";
+import { can } from "../session.js";
+import { button, element } from "./dom.js";
+import { TeachingSetPage } from "./TeachingSetPage.js";
+
+export class TeachingSetsView {
+  constructor(container) {
+    this.container = container;
+    this.sets = null;
+    this.error = null;
+    this.list = element("div", { className: "set-list" });
+    const pageContainer = element("section", { className: "set-page", attrs: { id: "teaching-set-page", "aria-live": "polite" } });
+    this.page = new TeachingSetPage(pageContainer, { onChanged: () => this.load() });
+    container.replaceChildren(this.list, pageContainer);
+  }
+
+  async load() {
+    try {
+      this.sets = await api.listTeachingSets();
+      this.error = null;
+    } catch (error) {
+      this.error = error.message;
+    }
+    this.renderList();
+  }
+
+  /** The list and the open set again (cases may have been added from the graph or the list meanwhile). */
+  async reload() {
+    await this.load();
+    if (this.page.set) await this.open(this.page.set.id);
+  }
+
+  async open(setId) {
+    await this.page.open(setId);
+    this.renderList();
+  }
+
+  refresh() {
+    this.renderList();
+    this.page.render();
+  }
+
+  renderList() {
+    const heading = element("h2", { className: "section-title", text: t("teaching.heading") });
+    const children = [heading];
+    if (can("teach")) children.push(this.createForm());
+    if (this.error) children.push(element("p", { className: "panel-error", attrs: { role: "alert" }, text: t("workspace.error", { message: this.error }) }));
+    else if (this.sets === null) children.push(element("p", { className: "panel-note", text: t("teaching.loading") }));
+    else if (!this.sets.length) children.push(element("p", { className: "panel-note", text: t("teaching.empty") }));
+    else children.push(element("ul", { className: "set-items" }, this.sets.map((set) => this.setItem(set))));
+    this.list.replaceChildren(...children);
+  }
+
+  setItem(set) {
+    const isOpen = this.page.set?.id === set.id;
+    const details = [t("teaching.cases", { n: set.case_count }), t("teaching.owner", { owner: set.owner })];
+    if (set.is_shared_with_students) details.push(t("teaching.shared"));
+    const item = button("", { className: `set-item${isOpen ? " is-selected" : ""}`,
+                              attrs: { "data-set-id": set.id, "aria-current": isOpen ? "true" : "false" },
+                              onClick: () => this.open(set.id) });
+    item.append(element("span", { className: "set-item-title", text: set.title }),
+                element("span", { className: "set-item-meta", text: details.join(" · ") }));
+    return element("li", {}, [item]);
+  }
+
+  createForm() {
+    const input = element("input", { attrs: { type: "text", id: "new-set-title", maxlength: "200", "aria-label": t("teaching.newTitle"),
+                                              placeholder: t("teaching.newTitle") } });
+    const form = element("form", { className: "new-set-form", attrs: { novalidate: "" } },
+                         [input, button(t("teaching.create"), { className: "button primary", attrs: { type: "submit", id: "create-set" } })]);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const title = input.value.trim();
+      if (!title) return;
+      try {
+        const created = await api.createTeachingSet({ title });
+        await this.load();
+        this.page.show(created);
+        this.renderList();
+      } catch (error) {
+        this.error = error.message;
+        this.renderList();
+      }
+    });
+    return form;
+  }
+}

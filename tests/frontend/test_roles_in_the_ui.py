@@ -1,0 +1,62 @@
+"""End to end in headless Chromium: each role sees only the controls it may use; a student is refused the
+curation view; a curator releases a quarantined image."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import make_user
+from tests.frontend.ui import click_graph_node, open_search_page, result_image_ids, search_with_upload
+
+pytestmark = pytest.mark.e2e
+
+
+def test_student_sees_no_teaching_set_editing_no_save_search_and_no_curation(
+        live_server, mri_repository, page, query_image, screenshot_dir):
+    open_search_page(page, live_server.url)
+    search_with_upload(page, query_image, k=5)
+    click_graph_node(page, result_image_ids(page)[0])
+    page.wait_for_selector("#metadata-panel .panel-metadata")
+
+    expect(page.locator("#why-similar")).to_be_visible()
+    expect(page.locator("#add-to-teaching-set")).to_have_count(0)
+    expect(page.locator("#save-search")).to_be_hidden()
+    expect(page.locator("#tab-saved")).to_be_hidden()
+    expect(page.locator("#tab-curation")).to_be_hidden()
+    page.click("#tab-list")
+    expect(page.locator("#result-list .result-card")).to_have_count(5)
+    expect(page.locator("#result-list .add-to-set")).to_have_count(0)
+    page.click("#tab-teaching")
+    expect(page.locator(".set-list .panel-note")).to_have_text("No teaching sets yet.")
+    expect(page.locator("#new-set-title")).to_have_count(0)
+
+
+def test_student_opening_the_curation_view_directly_is_refused(live_server, page, screenshot_dir):
+    page.goto(f"{live_server.url}/?view=curation")
+
+    expect(page.locator("#curation-view .curation-refused")).to_contain_text("You are not allowed to review curation")
+    expect(page.locator("#curation-view .curation-release")).to_have_count(0)
+    page.screenshot(path=str(screenshot_dir / "curation_refused_student.png"))
+
+
+def test_curator_releases_a_quarantined_image_with_a_note_and_sees_rejections(
+        live_server, mri_repository, page_as, screenshot_dir):
+    from ingest.models import Image
+    from ingest.services import record_rejection
+
+    quarantined_id = mri_repository[0]
+    Image.objects.filter(pk=quarantined_id).update(status=Image.Status.QUARANTINED, status_reason="burned-in text")
+    record_rejection(channel="hl7", reason="missing patient pseudonym")
+    curator = page_as(make_user("curator"))
+    open_search_page(curator, live_server.url)
+
+    curator.click("#tab-curation")
+
+    card = curator.locator(f".curation-item[data-image-id='{quarantined_id}']")
+    expect(card).to_contain_text("burned-in text")
+    expect(curator.locator(".rejections")).to_contain_text("missing patient pseudonym")
+    curator.screenshot(path=str(screenshot_dir / "curation_curator.png"))
+    card.locator(".curation-release").click()
+    expect(card.locator("[role=alert]")).to_have_text("Write a reviewer note before releasing the image.")
+    card.locator(".release-note").fill("Text is outside the anatomy; safe.")
+    card.locator(".curation-release").click()
+    expect(curator.locator(".curation-item")).to_have_count(0)
+    assert Image.objects.get(pk=quarantined_id).status == Image.Status.READY
