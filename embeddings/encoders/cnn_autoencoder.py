@@ -15,8 +15,6 @@ paper is vague:
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -25,12 +23,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from embeddings import training
-from embeddings.encoders.base import Encoder, FitResult, InputSpec, TrainingData, TrainingOptions
+from embeddings.encoders.base import FitResult, InputSpec, TrainingData, TrainingOptions
+from embeddings.encoders.checkpoints import NetworkCheckpoint
 from embeddings.encoders.registry import register_encoder
 from embeddings.evaluation import retrieval_map
 
-WEIGHTS_FILE = "weights.pt"
-CONFIG_FILE = "config.json"
 FILTERS = 128
 KERAS_DECAY = 2e-5
 
@@ -64,7 +61,7 @@ class ConvAutoencoder(nn.Module):
 
 
 @register_encoder("cnn-autoencoder")
-class CNNAutoencoderEncoder(Encoder):
+class CNNAutoencoderEncoder(NetworkCheckpoint):
     """Stride-2 convolutional autoencoder; the flattened latent is the embedding."""
 
     trainable = True
@@ -87,20 +84,6 @@ class CNNAutoencoderEncoder(Encoder):
         self.network.eval()
         pixels = training.resize_square(images, self.input_spec.size)  # (n, S, S) uint8
         return training.embed_in_batches(self.network.embed, pixels, device=self.device)  # (n, dim)
-
-    def save(self, checkpoint_dir: Path) -> None:
-        checkpoint_dir = Path(checkpoint_dir)
-        checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        torch.save({key: value.cpu() for key, value in self.network.state_dict().items()}, checkpoint_dir / WEIGHTS_FILE)
-        (checkpoint_dir / CONFIG_FILE).write_text(json.dumps(self.config(), indent=2))
-
-    @classmethod
-    def load(cls, checkpoint_dir: Path) -> "CNNAutoencoderEncoder":
-        checkpoint_dir = Path(checkpoint_dir)
-        encoder = cls(**json.loads((checkpoint_dir / CONFIG_FILE).read_text()), version=checkpoint_dir.name)
-        encoder.network.load_state_dict(torch.load(checkpoint_dir / WEIGHTS_FILE, map_location="cpu"))
-        encoder.network.eval()
-        return encoder
 
     @classmethod
     def fit(cls, train: TrainingData, validation: TrainingData, options: TrainingOptions, *,

@@ -15,9 +15,7 @@ Choices where the paper is vague or cannot apply here:
 """
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -26,14 +24,13 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models import googlenet
 
-from embeddings.encoders.base import Encoder, FitResult, InputSpec, TrainingData, TrainingOptions
+from embeddings.encoders.base import FitResult, InputSpec, TrainingData, TrainingOptions
+from embeddings.encoders.checkpoints import NetworkCheckpoint
 from embeddings.encoders.registry import register_encoder
 from embeddings.evaluation import retrieval_map
 from embeddings import training
 
 EMBEDDING_DIMS = (64, 128, 256, 512)
-WEIGHTS_FILE = "weights.pt"
-CONFIG_FILE = "config.json"
 
 
 class GeM(nn.Module):
@@ -84,7 +81,7 @@ class ArcFaceHead(nn.Module):
 
 
 @register_encoder("googlenet-gem-arcface")
-class GoogLeNetGeMEncoder(Encoder):
+class GoogLeNetGeMEncoder(NetworkCheckpoint):
     """GoogLeNet trunk, GeM pooling (p=3) and an FC-BN-PReLU head; embeddings are L2-normalised."""
 
     trainable = True
@@ -110,19 +107,8 @@ class GoogLeNetGeMEncoder(Encoder):
         vectors = training.embed_in_batches(self.network, pixels, device=self.device)  # (n, dim)
         return _unit_rows(vectors)
 
-    def save(self, checkpoint_dir: Path) -> None:
-        checkpoint_dir = Path(checkpoint_dir)
-        checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        torch.save({key: value.cpu() for key, value in self.network.state_dict().items()}, checkpoint_dir / WEIGHTS_FILE)
-        (checkpoint_dir / CONFIG_FILE).write_text(json.dumps(self.config(), indent=2))
-
-    @classmethod
-    def load(cls, checkpoint_dir: Path) -> "GoogLeNetGeMEncoder":
-        checkpoint_dir = Path(checkpoint_dir)
-        encoder = cls(**json.loads((checkpoint_dir / CONFIG_FILE).read_text()), version=checkpoint_dir.name)
-        encoder.network.load_state_dict(torch.load(checkpoint_dir / WEIGHTS_FILE, map_location="cpu"))
-        encoder.network.eval()
-        return encoder
+    def embedding_module(self) -> nn.Module:
+        return self.network  # (B, 1, S, S) in [0, 1] -> (B, dim): what the similarity heatmaps differentiate
 
     @classmethod
     def fit(cls, train: TrainingData, validation: TrainingData, options: TrainingOptions, *,

@@ -97,3 +97,16 @@ def test_checkpoint_round_trip_gives_identical_embeddings(fitted, tmp_path):
 
     assert np.array_equal(loaded.embed(images), fitted.encoder.embed(images))
     assert loaded.dim == 64 and loaded.version == "v1"
+
+
+def test_googlenet_offers_its_network_for_similarity_heatmaps():
+    import torch
+
+    from embeddings.heatmaps import similarity_heatmaps
+
+    encoder = GoogLeNetGeMEncoder(embedding_dim=64, img_size=64)
+    query, result = torch.rand(1, 1, 64, 64), torch.rand(1, 1, 64, 64)
+
+    maps = similarity_heatmaps(encoder.embedding_module(), query, result)
+
+    assert maps.query.shape == (64, 64) and maps.result.shape == (64, 64)
