@@ -100,8 +100,6 @@ def test_checkpoint_round_trip_gives_identical_embeddings(fitted, tmp_path):
 
 
 def test_googlenet_offers_its_network_for_similarity_heatmaps():
-    import torch
-
     from embeddings.heatmaps import similarity_heatmaps
 
     encoder = GoogLeNetGeMEncoder(embedding_dim=64, img_size=64)
