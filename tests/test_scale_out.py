@@ -2,7 +2,6 @@
 broker and a real Celery worker doing the embedding and indexing."""
 import json
 import os
-import sys
 import textwrap
 
 import pytest

@@ -30,7 +30,7 @@ def marked_message(control_id: str) -> str:
         f"PV1|1|I|WARD^1^2|||||{m[23]}^{m[24]}^ATTENDING|||||||||||{m[25]}",
         f"GT1|1|{m[26]}|{m[27]}^GUARANTOR",
         f"IN1|1|PLAN||INSURER|||||||||||||{m[28]}^INSURED",
-        f"ORC|RE|ORD-1|ACC-PHI",
+        "ORC|RE|ORD-1|ACC-PHI",
         "OBR|1|ORD-1|ACC-PHI|71020^CHEST XRAY^C4|||20240102090000|||||||||||ACC-PHI||||20240103110000||CR|F",
         f"OBX|1|TX|18782-3^Study observation^LN||Patient {m[5]} {m[6]} (MRN {m[2]}) examined; "
         f"mother {m[18]} present.||||||F",
