@@ -42,7 +42,7 @@ setup-demo: venv
 
 serve: venv
 	@echo "CBIR similarity browser: http://127.0.0.1:$(PORT)/"
-	$(VENV)/bin/gunicorn cbir.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --timeout 300 --access-logfile -
+	$(VENV)/bin/gunicorn cbir.wsgi -c cbir/gunicorn_conf.py --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --timeout 300 --access-logfile -
 
 clean:
 	rm -rf $(STAMPS) frontend/dist
