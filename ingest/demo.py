@@ -2,15 +2,15 @@
 images that the installed pydicom package ships (nothing is downloaded)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from django.conf import settings
 
-from cbir.errors import CbirError
-from ingest.folders import FolderReport, ingest_folder
-from ingest.services import get_or_create_dataset, ingest_image_file
+from ingest.folders import FolderReport, ingest_files, ingest_folder
+from ingest.services import get_or_create_dataset
 
 DEMO_DATASETS = ("covid_ct", "covid_chestxray", "brain_tumor_mri")
 PACKAGED_CORPUS_NAME = "pydicom-samples"
@@ -41,14 +41,6 @@ def ingest_demo_corpus(*, progress: Callable = lambda files, total: files) -> De
 def ingest_packaged_dicom(*, progress: Callable) -> FolderReport:
     from pydicom.data import get_testdata_files
 
-    dataset = get_or_create_dataset(PACKAGED_CORPUS_NAME)
-    report = FolderReport()
     paths = sorted(Path(path) for path in get_testdata_files("*.dcm"))
-    for path in progress(iter(paths), len(paths)):
-        try:
-            outcome = ingest_image_file(path=path, dataset=dataset)
-        except (CbirError, OSError) as exc:
-            report.skipped.append((path.name, getattr(exc, "message", str(exc))))
-            continue
-        (report.created_ids if outcome.created else report.existing_ids).append(outcome.image.pk)
-    return report
+    root = Path(os.path.commonpath(paths)) if paths else Path(".")
+    return ingest_files(files=paths, root=root, dataset=get_or_create_dataset(PACKAGED_CORPUS_NAME), progress=progress)

@@ -34,10 +34,19 @@ def _walk(root: Path) -> Iterator[Path]:
             yield path
 
 
+Progress = Callable[[Iterator[Path], int], Iterator[Path]]
+
+
 def ingest_folder(*, root: Path, dataset: Dataset, labels_csv: Path | None = None,
-                  progress: Callable[[Iterator[Path], int], Iterator[Path]] = lambda it, total: it) -> FolderReport:
+                  progress: Progress = lambda it, total: it) -> FolderReport:
     labels = read_labels_csv(labels_csv) if labels_csv else None
-    files = list_image_files(root, labels)
+    return ingest_files(files=list_image_files(root, labels), root=root, dataset=dataset, labels=labels,
+                        progress=progress)
+
+
+def ingest_files(*, files: list[Path], root: Path, dataset: Dataset, labels: dict[str, dict] | None = None,
+                 progress: Progress = lambda it, total: it) -> FolderReport:
+    """Ingest each file (paths below `root`, which keys `labels`); a bad file refuses only itself."""
     report = FolderReport()
     for path in progress(iter(files), len(files)):
         relative = path.relative_to(root).as_posix()
