@@ -21,4 +21,4 @@ def test_without_shared_datasets_the_packaged_dicom_images_are_ingested_once(set
     assert refusals_of_first_run == len(report.skipped)
     # pydicom ships some images several times (other transfer syntaxes, same SOP instance): present, not new
     assert second.created_ids == []
-    assert len(second.reports[PACKAGED_CORPUS_NAME].existing_ids) == len(report.created_ids) + len(report.existing_ids)
+    assert set(report.created_ids) <= set(second.reports[PACKAGED_CORPUS_NAME].existing_ids)
