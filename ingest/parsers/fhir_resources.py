@@ -141,20 +141,23 @@ def extract_diagnostic_report(data: dict, context: FhirContext, key: str) -> Cli
 
 
 def extract_condition(data: dict, context: FhirContext, key: str) -> ClinicalRecord:
-    source_key = pseudonymize("condition", f"fhir|Condition/{data.get('id') or key}")
-    codes = codes_of([data.get("code")], role="diagnosis", source="fhir-condition")
-    for code in codes:
-        code.source_key = source_key
-    return ClinicalRecord(channel="fhir", message_key=key, message_type="Condition",
-                          patient=patient_of(data, context), codes=codes)
+    return coded_resource_record(data, context, key, resource_type="Condition", concept=data.get("code"),
+                                 role="diagnosis")
 
 
 def extract_observation(data: dict, context: FhirContext, key: str) -> ClinicalRecord:
-    source_key = pseudonymize("observation", f"fhir|Observation/{data.get('id') or key}")
-    codes = codes_of([data.get("valueCodeableConcept")], role="finding", source="fhir-observation")
+    return coded_resource_record(data, context, key, resource_type="Observation",
+                                 concept=data.get("valueCodeableConcept"), role="finding")
+
+
+def coded_resource_record(data: dict, context: FhirContext, key: str, *, resource_type: str, concept,
+                          role: str) -> ClinicalRecord:
+    """A Condition or Observation: its codes, tied to the resource so a changed resource replaces them."""
+    source_key = pseudonymize(resource_type.lower(), f"fhir|{resource_type}/{data.get('id') or key}")
+    codes = codes_of([concept], role=role, source=f"fhir-{resource_type.lower()}")
     for code in codes:
         code.source_key = source_key
-    return ClinicalRecord(channel="fhir", message_key=key, message_type="Observation",
+    return ClinicalRecord(channel="fhir", message_key=key, message_type=resource_type,
                           patient=patient_of(data, context), codes=codes)
 
 
