@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
+from embeddings.encoders.base import TrainingData
+
 
 def two_class_image(label: str, rng: np.random.Generator, size: int = 24) -> np.ndarray:
     """'square': noise with a bright centre square; 'stripes': noise with dark horizontal stripes."""
@@ -42,6 +44,13 @@ def two_class_rows(count: int = 16, *, seed: int = 0, images_per_patient: int = 
         rows.append({"file": f"images/{label}/{index}.png", "label": label, "patient_id": f"p{patient}",
                      "modality": "MRI" if label == "square" else "CT", "pixels": two_class_image(label, rng)})
     return rows
+
+
+def two_class_data(count: int, seed: int) -> TrainingData:
+    """two_class_rows as the plain TrainingData an encoder's fit() takes."""
+    rows = two_class_rows(count, seed=seed)
+    return TrainingData([row["pixels"] for row in rows], [row["label"] for row in rows],
+                        [row["patient_id"] for row in rows])
 
 
 @pytest.fixture

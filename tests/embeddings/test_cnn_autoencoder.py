@@ -3,22 +3,16 @@ import numpy as np
 import pytest
 import torch
 
-from embeddings.encoders.base import TrainingData, TrainingOptions
+from embeddings.encoders.base import TrainingOptions
 from embeddings.encoders.cnn_autoencoder import CNNAutoencoderEncoder, ConvAutoencoder
 from embeddings.encoders.registry import get_encoder_class
-from tests.embeddings.conftest import two_class_rows
-
-
-def _data(count: int, seed: int) -> TrainingData:
-    rows = two_class_rows(count, seed=seed)
-    return TrainingData([row["pixels"] for row in rows], [row["label"] for row in rows],
-                        [row["patient_id"] for row in rows])
+from tests.embeddings.conftest import two_class_data, two_class_rows
 
 
 @pytest.fixture(scope="module")
 def fitted():
     torch.set_num_threads(1)
-    return CNNAutoencoderEncoder.fit(_data(12, 0), _data(6, 1), TrainingOptions(epochs=6, img_size=16, batch_size=4))
+    return CNNAutoencoderEncoder.fit(two_class_data(12, 0), two_class_data(6, 1), TrainingOptions(epochs=6, img_size=16, batch_size=4))
 
 
 def test_registry_resolves_cnn_autoencoder():

@@ -3,16 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from embeddings.encoders.base import TrainingData, TrainingOptions
+from embeddings.encoders.base import TrainingOptions
 from embeddings.encoders.googlenet_gem import ArcFaceHead, GeM, GoogLeNetGeM, GoogLeNetGeMEncoder
 from embeddings.encoders.registry import get_encoder_class
-from tests.embeddings.conftest import two_class_rows
-
-
-def _data(count: int, seed: int) -> TrainingData:
-    rows = two_class_rows(count, seed=seed)
-    return TrainingData([row["pixels"] for row in rows], [row["label"] for row in rows],
-                        [row["patient_id"] for row in rows])
+from tests.embeddings.conftest import two_class_data, two_class_rows
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +14,7 @@ def fitted():
     torch.set_num_threads(1)
     options = TrainingOptions(epochs=4, img_size=32, batch_size=6, learning_rate=3e-3,
                               extra={"embedding_dim": 64, "arcface_scale": 16.0})
-    return GoogLeNetGeMEncoder.fit(_data(12, 0), _data(6, 1), options)
+    return GoogLeNetGeMEncoder.fit(two_class_data(12, 0), two_class_data(6, 1), options)
 
 
 def test_registry_resolves_googlenet_gem_arcface():

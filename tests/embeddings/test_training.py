@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from embeddings import training
-from embeddings.encoders.base import TrainingData, TrainingOptions
+from embeddings.encoders.base import TrainingOptions
 from embeddings.encoders.cnn_autoencoder import CNNAutoencoderEncoder
 from embeddings.splits import patient_split
-from tests.embeddings.conftest import two_class_rows
+from tests.embeddings.conftest import two_class_data
 
 GROUPS = [f"p{i // 3}" for i in range(60)]  # 20 patients, 3 images each
 LABELS = [("a", "b")[(i // 3) % 2] for i in range(60)]
@@ -91,19 +91,13 @@ def test_resize_square_gives_uint8_squares():
     assert pixels.shape == (2, 16, 16) and pixels.dtype == np.uint8
 
 
-def _tiny_data(seed: int) -> TrainingData:
-    rows = two_class_rows(8, seed=seed)
-    return TrainingData([row["pixels"] for row in rows], [row["label"] for row in rows],
-                        [row["patient_id"] for row in rows])
-
-
 def test_interrupted_training_resumes_from_its_work_dir(tmp_path):
     options = TrainingOptions(epochs=3, img_size=16, batch_size=4, work_dir=tmp_path / "work")
-    uninterrupted = CNNAutoencoderEncoder.fit(_tiny_data(0), _tiny_data(1), dataclasses.replace(options, work_dir=None))
+    uninterrupted = CNNAutoencoderEncoder.fit(two_class_data(8, 0), two_class_data(8, 1), dataclasses.replace(options, work_dir=None))
 
     with pytest.raises(KeyboardInterrupt):
-        CNNAutoencoderEncoder.fit(_tiny_data(0), _tiny_data(1), options, progress=_interrupt_after_first_epoch)
-    resumed = CNNAutoencoderEncoder.fit(_tiny_data(0), _tiny_data(1), options)
+        CNNAutoencoderEncoder.fit(two_class_data(8, 0), two_class_data(8, 1), options, progress=_interrupt_after_first_epoch)
+    resumed = CNNAutoencoderEncoder.fit(two_class_data(8, 0), two_class_data(8, 1), options)
 
     assert [entry["epoch"] for entry in resumed.history] == [1, 2, 3]
     assert [entry["loss"] for entry in resumed.history] == pytest.approx([e["loss"] for e in uninterrupted.history])
