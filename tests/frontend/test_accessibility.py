@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.frontend.ui import click_graph_node, open_search_page, result_image_ids, search_with_upload
+from tests.frontend.ui import click_graph_node, open_first_result, open_search_page, result_image_ids, search_with_upload
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +28,7 @@ def test_search_page_with_results_and_open_panel_has_no_serious_violations(
     assert not violations, "\n".join(violations)
 
     search_with_upload(page, query_image, k=8)
-    click_graph_node(page, result_image_ids(page)[0])
-    page.wait_for_selector("#metadata-panel .panel-metadata")
+    open_first_result(page)
     violations = serious_violations(page)
     assert not violations, "\n".join(violations)
 

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import make_user
-from tests.frontend.ui import click_graph_node, open_search_page, result_image_ids, search_with_upload
+from tests.frontend.ui import open_first_result, open_search_page, search_with_upload
 
 pytestmark = pytest.mark.e2e
 
@@ -13,8 +13,7 @@ def test_student_sees_no_teaching_set_editing_no_save_search_and_no_curation(
         live_server, mri_repository, page, query_image, screenshot_dir):
     open_search_page(page, live_server.url)
     search_with_upload(page, query_image, k=5)
-    click_graph_node(page, result_image_ids(page)[0])
-    page.wait_for_selector("#metadata-panel .panel-metadata")
+    open_first_result(page)
 
     expect(page.locator("#why-similar")).to_be_visible()
     expect(page.locator("#add-to-teaching-set")).to_have_count(0)

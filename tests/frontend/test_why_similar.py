@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 # Importing registers the tiny conv net encoder; its fixture makes it active before mri_repository embeds.
 from tests.browser.test_why_similar_api import tiny_cnn  # noqa: F401
-from tests.frontend.ui import click_graph_node, open_search_page, result_image_ids, search_with_upload
+from tests.frontend.ui import open_first_result, open_search_page, search_with_upload
 
 pytestmark = pytest.mark.e2e
 
@@ -16,8 +16,7 @@ def test_why_similar_with_the_baseline_encoder_shows_the_servers_message(
         live_server, mri_repository, page, query_image, screenshot_dir):
     open_search_page(page, live_server.url)
     search_with_upload(page, query_image, k=5)
-    click_graph_node(page, result_image_ids(page)[0])
-    page.wait_for_selector("#metadata-panel .panel-metadata")
+    open_first_result(page)
 
     page.click("#why-similar")
 
@@ -33,8 +32,7 @@ def test_why_similar_with_a_neural_encoder_shows_both_heatmaps_side_by_side(
     open_search_page(page, live_server.url)
     page.select_option("#encoder", "test-tiny-cnn")
     search_with_upload(page, query_image, k=5)
-    click_graph_node(page, result_image_ids(page)[0])
-    page.wait_for_selector("#metadata-panel .panel-metadata")
+    open_first_result(page)
 
     page.click("#why-similar")
 

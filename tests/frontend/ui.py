@@ -35,3 +35,11 @@ def click_graph_node(page: Page, image_id: int | str) -> None:
     assert position is not None, f"node {image_id} is not in the graph"
     box = page.locator("#graph").bounding_box()
     page.mouse.click(box["x"] + position["x"], box["y"] + position["y"])
+
+
+def open_first_result(page: Page) -> int:
+    """Click the first result of the graph and wait for its metadata panel; returns its image id."""
+    first = result_image_ids(page)[0]
+    click_graph_node(page, first)
+    page.wait_for_selector("#metadata-panel .panel-metadata")
+    return first
