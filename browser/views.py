@@ -1,7 +1,6 @@
 """HTTP API of the browser: search, image details and files, encoders, health."""
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import FileResponse
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -16,9 +15,9 @@ from browser.services.pacs_search import search_by_pacs_instance, search_by_pacs
 from browser.serializers import image_detail_payload, image_summary_payload
 from cbir.errors import CbirError
 from embeddings.selectors import get_default_encoder_name
-from ingest.errors import UploadTooLarge
 from ingest.selectors import get_image
 from ingest.storage import media_path
+from ingest.uploads import read_upload
 
 UID_PATTERN = r"^[0-9]+(\.[0-9]+)*$"
 
@@ -105,12 +104,6 @@ def validate_query_inputs(data: dict) -> dict:
     if data.get("age_min") is not None and data.get("age_max") is not None and data["age_min"] > data["age_max"]:
         raise serializers.ValidationError("age_min is above age_max")
     return data
-
-
-def read_upload(upload) -> bytes:
-    if upload.size > settings.MAX_UPLOAD_BYTES:
-        raise UploadTooLarge(f"file of {upload.size} bytes is over the limit of {settings.MAX_UPLOAD_BYTES} bytes")
-    return upload.read()
 
 
 class ImageListApi(APIView):

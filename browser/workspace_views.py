@@ -231,10 +231,12 @@ class SavedSearchListApi(WorkspaceApi):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         upload = values.get("image")
+        from ingest.uploads import read_upload
+
         saved = saved_searches.create_saved_search(
             owner=request.user, name=values["name"], encoder=values["encoder"] or get_default_encoder_name(),
             k=values["k"], filters=filters_from(values["filters"]), q=values["q"], ranking=values["ranking"],
-            image_data=upload.read() if upload else None, image_id=values.get("image_id"))
+            image_data=read_upload(upload) if upload else None, image_id=values.get("image_id"))
         return Response(saved_searches.saved_search_payload(saved), status=status.HTTP_201_CREATED)
 
 
@@ -328,8 +330,8 @@ class WhySimilarApi(WorkspaceApi):
         return self.explain(request.data, result_id=None)
 
     def explain(self, payload, *, result_id: int | None):
-        from browser.views import read_upload
         from browser.why_similar import explain_similarity
+        from ingest.uploads import read_upload
 
         data = self.InputSerializer(data=payload)
         data.is_valid(raise_exception=True)

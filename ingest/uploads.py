@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from cbir.errors import CbirError
+from ingest.errors import UploadTooLarge
 from ingest.models import Dataset
 from ingest.services import embed_after_commit, ingest_image_bytes, record_rejection
 
@@ -18,6 +19,13 @@ class UploadOutcome:
     reason: str = ""
 
 
+def read_upload(upload) -> bytes:
+    """The bytes of an uploaded file; UploadTooLarge (HTTP 400) over settings.MAX_UPLOAD_BYTES."""
+    if upload.size > settings.MAX_UPLOAD_BYTES:
+        raise UploadTooLarge(f"file of {upload.size} bytes is over the limit of {settings.MAX_UPLOAD_BYTES} bytes")
+    return upload.read()
+
+
 def ingest_uploads(*, files: list, dataset: Dataset, labels_row: dict | None = None) -> list[UploadOutcome]:
     """Store each uploaded file on its own (one bad file refuses only itself); embed the new ones."""
     outcomes = [ingest_one_upload(upload, dataset=dataset, labels_row=labels_row) for upload in files]
@@ -26,12 +34,8 @@ def ingest_uploads(*, files: list, dataset: Dataset, labels_row: dict | None = N
 
 
 def ingest_one_upload(upload, *, dataset: Dataset, labels_row: dict | None) -> UploadOutcome:
-    if upload.size > settings.MAX_UPLOAD_BYTES:
-        reason = f"file of {upload.size} bytes is over the limit of {settings.MAX_UPLOAD_BYTES} bytes"
-        record_rejection(channel="upload", reason=reason)
-        return UploadOutcome(upload.name, "refused", reason=reason)
     try:
-        outcome = ingest_image_bytes(data=upload.read(), dataset=dataset, original_name=upload.name,
+        outcome = ingest_image_bytes(data=read_upload(upload), dataset=dataset, original_name=upload.name,
                                      labels_row=labels_row)
     except CbirError as exc:
         record_rejection(channel="upload", reason=exc.message)

@@ -93,3 +93,13 @@ def test_students_cannot_save_searches(client_as, brain_repository):
                                          format="json")
 
     assert response.status_code == 403
+
+
+def test_an_uploaded_query_over_the_size_limit_is_refused(client_as, brain_repository, datasets_dir, settings):
+    settings.MAX_UPLOAD_BYTES = 100
+
+    response = client_as("researcher").post("/api/saved-searches/", {"name": "big", "image": glioma_upload(datasets_dir)},
+                                            format="multipart")
+
+    assert response.status_code == 400 and "over the limit" in response.json()["error"]
+    assert not SavedSearch.objects.exists()

@@ -46,3 +46,13 @@ def test_only_curators_upload(client_as):
                                           format="multipart")
 
     assert response.status_code == 403 and Image.objects.count() == 0
+
+
+def test_a_file_over_the_size_limit_is_refused_and_recorded(client_as, settings):
+    settings.MAX_UPLOAD_BYTES = 100
+
+    response = client_as("curator").post("/api/curation/uploads/", {"files": [named(png_bytes(seed=5), "big.png")]},
+                                         format="multipart")
+
+    assert response.json()[0]["status"] == "refused" and "over the limit" in response.json()[0]["reason"]
+    assert Image.objects.count() == 0 and Rejection.objects.filter(channel="upload").count() == 1
