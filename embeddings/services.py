@@ -102,6 +102,11 @@ def chunked(values: Sequence[int], size: int) -> list[list[int]]:
     return [list(values[start:start + size]) for start in range(0, len(values), size)]
 
 
+def versions_to_embed() -> list[EncoderVersion]:
+    """Every active encoder version; the configured default's when none is active yet."""
+    return list_active_versions() or [get_active_version(settings.DEFAULT_ENCODER)]
+
+
 def embed_and_index_new_images(*, image_ids: Sequence[int] | None = None, progress: bool = False,
                                chunk_size: int = 256) -> None:
     """Embed images with every active encoder (in chunks, as Celery tasks) and rebuild their indexes."""
@@ -111,8 +116,7 @@ def embed_and_index_new_images(*, image_ids: Sequence[int] | None = None, progre
     from browser.tasks import build_index_task
     from embeddings.tasks import extract_embeddings_task
 
-    versions = list_active_versions() or [get_active_version(settings.DEFAULT_ENCODER)]
-    for version in versions:
+    for version in versions_to_embed():
         chunks = chunked(missing_image_ids(version, image_ids), chunk_size)
         if settings.CELERY_TASK_ALWAYS_EAGER:
             for chunk in tqdm(chunks, desc=f"embed {version}", unit="chunk", disable=not progress):

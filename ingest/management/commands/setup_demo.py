@@ -28,11 +28,8 @@ class Command(BaseCommand):
 def index_whatever_changed() -> None:
     """Embed and re-index only when images lack vectors or an encoder has no index yet."""
     from browser.models import IndexVersion
-    from embeddings.services import embed_and_index_new_images, get_active_version, list_active_versions, \
-        missing_image_ids
-    from django.conf import settings
+    from embeddings.services import embed_and_index_new_images, missing_image_ids, versions_to_embed
 
-    versions = list_active_versions() or [get_active_version(settings.DEFAULT_ENCODER)]
     if any(missing_image_ids(version) or not IndexVersion.objects.filter(encoder_version=version, status="ready")
-           .exists() for version in versions):
+           .exists() for version in versions_to_embed()):
         embed_and_index_new_images(progress=True)
