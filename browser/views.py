@@ -40,6 +40,15 @@ class FilterFields(serializers.Serializer):
             raise serializers.ValidationError(str(exc)) from exc
         return value
 
+    def validate_teaching_set(self, value: int | None) -> int | None:
+        """Filtering by a teaching set would reveal its cases: only sets the user may see."""
+        from browser.teaching import visible_teaching_sets
+
+        request = self.context.get("request")
+        if value is not None and (request is None or not visible_teaching_sets(request.user).filter(pk=value).exists()):
+            raise serializers.ValidationError(f"no teaching set {value} visible to you")
+        return value
+
     def filters(self) -> Filters:
         return Filters(**{name: self.validated_data[name] for name in FILTER_NAMES})
 
@@ -67,7 +76,7 @@ class SearchApi(APIView):
             return validate_query_inputs(data)
 
     def post(self, request):
-        query = self.InputSerializer(data=request.data)
+        query = self.InputSerializer(data=request.data, context={"request": request})
         query.is_valid(raise_exception=True)
         data = query.validated_data
         common = {"k": data["k"], "encoder": data["encoder"] or get_default_encoder_name(),
@@ -112,7 +121,7 @@ class ImageListApi(APIView):
         offset = serializers.IntegerField(required=False, default=0, min_value=0)
 
     def get(self, request):
-        query = self.InputSerializer(data=request.query_params)
+        query = self.InputSerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
         total, images = selectors.list_images(filters=query.filters(), limit=query.validated_data["limit"],
                                               offset=query.validated_data["offset"])
@@ -149,7 +158,7 @@ class ImageNeighboursApi(APIView):
         encoder = serializers.CharField(required=False, default="", allow_blank=True, max_length=64)
 
     def get(self, request, image_id: int):
-        query = self.InputSerializer(data=request.query_params)
+        query = self.InputSerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
         return Response(search_by_image_id(image_id=image_id, k=query.validated_data["k"],
                                            encoder=query.validated_data["encoder"] or get_default_encoder_name(),

@@ -159,3 +159,24 @@ def test_teaching_set_filter_keeps_only_its_cases(api_client, repository):
     body = search(api_client, image_id=repository[0].pk, k=5, teaching_set=teaching_set.pk)
 
     assert len(body["results"]) == 5 and {r["id"] for r in body["results"]} <= {image.pk for image in chosen}
+
+
+def test_teaching_set_filter_only_takes_sets_the_user_may_see(client_as, repository):
+    from django.contrib.auth.models import User
+
+    from browser.models import TeachingCase, TeachingSet
+
+    private = TeachingSet.objects.create(owner=User.objects.create(username="teacher"), title="not shared yet")
+    TeachingCase.objects.create(teaching_set=private, image=repository[3], position=0)
+    student = client_as("student")
+    fields = {"image_id": repository[0].pk, "k": 1, "teaching_set": private.pk}
+
+    refused = student.post("/api/search/", fields, format="json")
+    listed = student.get("/api/images/", {"teaching_set": private.pk})
+    private.is_shared_with_students = True
+    private.save()
+    allowed = student.post("/api/search/", fields, format="json")
+
+    assert refused.status_code == 400 and f"no teaching set {private.pk} visible to you" in refused.json()["error"]
+    assert listed.status_code == 400
+    assert allowed.status_code == 200 and [r["id"] for r in allowed.json()["results"]] == [repository[3].pk]
