@@ -56,18 +56,33 @@ def to_tensor(pixels: np.ndarray, device: torch.device | str = "cpu") -> torch.T
 
 
 def augment(batch: torch.Tensor, generator: torch.Generator, *, degrees: float = 15.0,
-            scale: tuple[float, float] = (0.9, 1.1), flip: bool = True) -> torch.Tensor:
-    """Random rotation, isotropic scale and horizontal flip per image; (B, C, S, S) -> same shape."""
+            scale: tuple[float, float] = (0.9, 1.1), flip: bool = True, shift: float = 0.0) -> torch.Tensor:
+    """Random rotation, isotropic scale, translation (fraction of the side) and horizontal flip
+    per image; (B, C, S, S) -> same shape."""
     size = batch.shape[0]
     angles = (torch.rand(size, generator=generator) * 2 - 1) * math.radians(degrees)
     scales = scale[0] + torch.rand(size, generator=generator) * (scale[1] - scale[0])
     flips = torch.where(torch.rand(size, generator=generator) < 0.5, -1.0, 1.0) if flip else torch.ones(size)
+    shifts = (torch.rand(size, 2, generator=generator) * 2 - 1) * shift * 2  # affine_grid spans [-1, 1]
     cos, sin = torch.cos(angles) / scales, torch.sin(angles) / scales
     theta = torch.zeros(size, 2, 3)
     theta[:, 0, 0], theta[:, 0, 1] = cos * flips, -sin
     theta[:, 1, 0], theta[:, 1, 1] = sin * flips, cos
+    theta[:, :, 2] = shifts
     grid = F.affine_grid(theta.to(batch.device), list(batch.shape), align_corners=False)
     return F.grid_sample(batch, grid, padding_mode="zeros", align_corners=False)
+
+
+def jitter_intensity(batch: torch.Tensor, generator: torch.Generator, *, contrast: float = 0.2,
+                     brightness: float = 0.1, gamma: float = 0.25) -> torch.Tensor:
+    """Random contrast, brightness and gamma per image on [0, 1] pixels: scanners and
+    reconstruction settings differ in exactly these, so the embedding should not."""
+    size = batch.shape[0]
+    shape = (size,) + (1,) * (batch.dim() - 1)
+    draw = lambda spread: ((torch.rand(size, generator=generator) * 2 - 1) * spread).view(shape).to(batch.device)
+    gammas = torch.exp(draw(math.log1p(gamma)))  # symmetric in log space: 1/1.25 .. 1.25
+    jittered = batch.clamp(0, 1).pow(gammas) * (1 + draw(contrast)) + draw(brightness)
+    return jittered.clamp(0, 1)
 
 
 def epoch_batches(count: int, batch_size: int, *, seed: int, epoch: int) -> list[np.ndarray]:

@@ -9,7 +9,11 @@ Choices where the paper is vague or cannot apply here:
   "margin 38, scale 64" the paper reports; defaults: scale 64, margin 28.6° (0.5 rad, the
   ArcFace paper's value), both configurable (`arcface_scale`, `arcface_margin_degrees`);
 - optimiser AdamW (weight decay 5e-4) with a one-cycle schedule peaking at the learning rate;
-- augmentation on training batches only: rotation ±15°, scale 0.9-1.1, horizontal flip;
+- augmentation on training batches only: rotation ±15°, scale 0.9-1.1, shift ±8 %, horizontal
+  flip, and intensity jitter (contrast ±20 %, brightness ±0.1, gamma 0.8-1.25);
+- the ArcFace margin is ramped linearly from 0 over the first `arcface_margin_warmup` fraction of
+  the optimiser steps (default 0.2): from random weights the full margin pushes every class
+  angle past pi/2 and training stalls on small sets; 0 disables the ramp;
 - the embedding (PReLU output) is L2-normalised at inference, so Euclidean ranking equals
   cosine ranking, which is what ArcFace trains.
 """
@@ -69,12 +73,14 @@ class ArcFaceHead(nn.Module):
         self.weight = nn.Parameter(torch.empty(classes, embedding_dim))
         nn.init.xavier_uniform_(self.weight)
         self.scale, self.margin = scale, math.radians(margin_degrees)
+        self.margin_fraction = 1.0  # set by the training loop during the margin warm-up
 
     def forward(self, embeddings: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        margin = self.margin * self.margin_fraction
         cosine = F.linear(F.normalize(embeddings), F.normalize(self.weight))  # (B, classes)
         cosine = cosine.clamp(-1 + 1e-7, 1 - 1e-7)
         theta = torch.acos(cosine)
-        target_logit = torch.cos((theta + self.margin).clamp(max=math.pi))  # margin only on the true class
+        target_logit = torch.cos((theta + margin).clamp(max=math.pi))  # margin only on the true class
         one_hot = F.one_hot(targets, cosine.shape[1]).bool()
         logits = torch.where(one_hot, target_logit, cosine) * self.scale
         return F.cross_entropy(logits, targets)
@@ -140,9 +146,13 @@ def _loop_parts(encoder: GoogLeNetGeMEncoder, head: ArcFaceHead, train: Training
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=options.learning_rate,
                                                     total_steps=max(options.epochs * steps, 2), pct_start=0.15)
     target_tensor = torch.from_numpy(targets)
+    warmup_steps = float((options.extra or {}).get("arcface_margin_warmup", 0.2)) * options.epochs * steps
 
     def train_step(batch: np.ndarray, generator: torch.Generator) -> torch.Tensor:
-        images = training.augment(training.to_tensor(pixels[batch]), generator).to(device)  # (B, 1, S, S)
+        images = training.augment(training.to_tensor(pixels[batch]), generator, shift=0.08)
+        images = training.jitter_intensity(images, generator).to(device)  # (B, 1, S, S)
+        # the scheduler's step count survives a resume, so the ramp continues where it stopped
+        head.margin_fraction = min(1.0, scheduler.last_epoch / warmup_steps) if warmup_steps > 0 else 1.0
         return head(encoder.network(images), target_tensor[batch].to(device))
 
     def validate() -> float:

@@ -114,3 +114,20 @@ def test_time_budget_stops_before_an_epoch_that_would_overrun():
     assert training._out_of_time(history[:1], options) is False
     assert training._out_of_time(history, options) is True
     assert training._out_of_time(history, TrainingOptions(epochs=10)) is False
+
+
+def test_jitter_intensity_stays_in_range_and_changes_pixels():
+    batch = torch.linspace(0, 1, 4 * 16 * 16).reshape(4, 1, 16, 16)
+    jittered = training.jitter_intensity(batch, torch.Generator().manual_seed(0))
+    assert jittered.shape == batch.shape
+    assert float(jittered.min()) >= 0.0 and float(jittered.max()) <= 1.0
+    assert not torch.allclose(jittered, batch)
+
+
+def test_augment_shift_translates_the_content():
+    batch = torch.zeros(1, 1, 16, 16)
+    batch[0, 0, 6:10, 6:10] = 1.0
+    moved = training.augment(batch, torch.Generator().manual_seed(3), degrees=0.0, scale=(1.0, 1.0),
+                             flip=False, shift=0.25)
+    centre = lambda image: (image[0, 0].nonzero().float().mean(0))
+    assert float((centre(moved) - centre(batch)).abs().max()) >= 1.0
