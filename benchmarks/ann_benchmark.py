@@ -3,9 +3,11 @@ FAISS (IVF-Flat), all in one run on the same vectors: measured recall@k, queries
 at a time, one thread), build time and index size.
 
 Data: the shared datasets' real images embedded with the baseline encoder, reduced to --dim by PCA,
-then extended to each size by perturbation (every extra vector is a random real vector plus Gaussian
-noise of norm ~ --noise x the median nearest-neighbour distance of the real vectors). Queries are
-held-out real images, never in the index.
+then extended to each size by perturbation (`extend`: by default interpolation between a real vector
+and one of its real neighbours plus a little noise; `--extend noise` for isotropic near-copies).
+Queries are never in the index: by default synthetic ones made the same way (a fresh image of an
+archive of that size lies as close to its neighbours as the archive's own images do), with
+`--query-source real` the held-out real images (sparser than the extended data: pessimistic).
 
     .venv/bin/python benchmarks/ann_benchmark.py --sizes 100000 --queries 200
 """
@@ -19,6 +21,7 @@ import resource
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -62,19 +65,60 @@ def pca(vectors: np.ndarray, dim: int) -> np.ndarray:
     return np.ascontiguousarray(centred @ components[:dim].T, dtype=np.float32)
 
 
-def extend(bases: np.ndarray, size: int, *, noise: float, seed: int) -> np.ndarray:
-    """`size` vectors: the bases, then random bases plus Gaussian noise (norm ~ noise x median NN distance)."""
-    rng = np.random.default_rng(seed)
+def median_nn_distance(bases: np.ndarray, rng: np.random.Generator) -> float:
     sample = bases[rng.choice(len(bases), min(len(bases), 1000), replace=False)]
     nn = np.sort(np.linalg.norm(sample[:, None, :] - sample[None, :, :], axis=2), axis=1)[:, 1]
-    sigma = noise * float(np.median(nn)) / math.sqrt(bases.shape[1])
-    extra = size - len(bases)
+    return float(np.median(nn))
+
+
+def real_neighbours(bases: np.ndarray, count: int) -> np.ndarray:
+    """(n, count) indices of each base's nearest other bases."""
+    squared = np.einsum("ij,ij->i", bases, bases)
+    distances = squared[:, None] + squared[None, :] - 2.0 * bases @ bases.T
+    np.fill_diagonal(distances, np.inf)
+    return np.argsort(distances, axis=1)[:, :count]
+
+
+@dataclass
+class Perturbation:
+    """How synthetic vectors are made from the real ones.
+
+    interpolate (default): a random base a, one of its 10 nearest real neighbours b, a + t(b - a) with
+        t ~ U(0, 1), plus Gaussian noise of norm `noise` x the median NN distance: new points fill
+        the space between similar real images, as a larger archive of the same kinds would.
+    noise: a random base plus Gaussian noise of norm `noise` x the median NN distance: ~size/n
+        near-copies of every base, all nearly equidistant from a query (a stress case: the true
+        top-k among hundreds of equidistant copies is arbitrary, which no real archive looks like).
+    """
+
+    bases: np.ndarray
+    mode: str
+    noise: float
+
+    def __post_init__(self):
+        rng = np.random.default_rng(0)
+        self.sigma = self.noise * median_nn_distance(self.bases, rng) / math.sqrt(self.bases.shape[1])
+        self.neighbours = real_neighbours(self.bases, 10) if self.mode == "interpolate" else None
+
+    def sample(self, count: int, rng: np.random.Generator) -> np.ndarray:
+        picks = rng.integers(0, len(self.bases), count)
+        points = self.bases[picks]
+        if self.mode == "interpolate":
+            partners = self.bases[self.neighbours[picks, rng.integers(0, self.neighbours.shape[1], count)]]
+            points = points + rng.random((count, 1), dtype=np.float32) * (partners - points)
+        return (points + rng.normal(0, self.sigma, points.shape)).astype(np.float32)
+
+
+def extend(perturbation: Perturbation, size: int, *, seed: int) -> np.ndarray:
+    """`size` vectors: the bases, then synthetic ones (made in chunks of 100k, for memory)."""
+    rng = np.random.default_rng(seed)
+    bases = perturbation.bases
     out = np.empty((size, bases.shape[1]), np.float32)
     out[:len(bases)] = bases
+    extra = size - len(bases)
     for start in range(0, extra, 100_000):
         count = min(100_000, extra - start)
-        picks = bases[rng.integers(0, len(bases), count)]
-        out[len(bases) + start:len(bases) + start + count] = picks + rng.normal(0, sigma, picks.shape)
+        out[len(bases) + start:len(bases) + start + count] = perturbation.sample(count, rng)
     return out
 
 
@@ -126,7 +170,7 @@ def bench_mrpt(data, queries, truth, k, targets, tuning_queries=None):
         method = "MRPT (tuned on data sample)"
     else:
         index.build_autotune(None, tuning_queries, k, trees_max=max(64, math.isqrt(len(data))))
-        method = f"MRPT (tuned on {len(tuning_queries)} real queries)"
+        method = f"MRPT (tuned on {len(tuning_queries)} held-out queries)"
     base_build = time.perf_counter() - started
     rows = []
     for target in targets:
@@ -139,6 +183,34 @@ def bench_mrpt(data, queries, truth, k, targets, tuning_queries=None):
                      f"{params['depth']}, votes {params['votes']})", "recall": recall(answers, truth, k), "qps": qps,
                      "build_s": base_build + subset_s, "index_mb": file_size(tuned.save) / 1e6,
                      "estimated_recall": params.get("estimated_recall")})
+    return rows
+
+
+def bench_serving(data, queries, truth, k, targets):
+    """What the product serves: browser.indexes.build_index (MRPT tuned on a data sample), the recall
+    measured per vote threshold on held-out probes as at every build, the default recall plan chosen
+    from them, and VectorIndex.search (candidates re-ranked exactly, distances returned)."""
+    setup_django()
+    from browser.indexes import build_index, measure_recall, recall_by_votes, recall_probe_queries
+    from browser.services.serving import plan_recall_from
+
+    ids = np.arange(len(data), dtype=np.int64)
+    rows = []
+    for target in targets:
+        started = time.perf_counter()
+        index = build_index(ids, data, target_recall=target, k=k, min_points=200)
+        probes = recall_probe_queries(data)
+        index.params["recall_by_votes"] = recall_by_votes(index, probes, k)
+        measured = measure_recall(index, probes, k)
+        build_s = time.perf_counter() - started
+        plan = plan_recall_from(index.method, measured, index.params, None)
+        answers, qps = timed_queries(lambda q: index.search(q, k, votes_required=plan.votes_required)[0], queries)
+        params = index.params
+        rows.append({"method": "MRPT serving path (browser.indexes)", "setting":
+                     f"target {target} (trees {params['n_trees']}, depth {params['depth']}, votes "
+                     f"{plan.votes_required or params['votes']}; probes measured {measured:.3f})",
+                     "recall": recall(answers, truth, k), "qps": qps, "build_s": build_s,
+                     "index_mb": file_size(index.mrpt_index.save) / 1e6, "probe_recall": measured})
     return rows
 
 
@@ -184,13 +256,17 @@ def bench_faiss(data, queries, truth, k, nprobes):
     return rows
 
 
-def run_size(bases, queries, tuning, size, args) -> list[dict]:
-    data = extend(bases, size, noise=args.noise, seed=args.seed)
-    print(f"\n## n = {size:,} x {data.shape[1]} dims, k = {args.k}, {len(queries)} queries", flush=True)
+def run_size(perturbation, queries, tuning, size, args) -> list[dict]:
+    data = extend(perturbation, size, seed=args.seed)
+    print(f"\n## n = {size:,} x {data.shape[1]} dims, k = {args.k}, {len(queries)} {args.query_source} queries",
+          flush=True)
     truth, rows = bench_exact(data, queries, args.k)
     if "mrpt" in args.methods:
         rows += bench_mrpt(data, queries, truth, args.k, args.targets)
+    if "mrpt-queries" in args.methods:
         rows += bench_mrpt(data, queries, truth, args.k, args.targets, tuning_queries=tuning)
+    if "serving" in args.methods:
+        rows += bench_serving(data, queries, truth, args.k, args.serving_targets)
     if "hnswlib" in args.methods:
         rows += bench_hnswlib(data, queries, truth, args.k, args.efs, args.hnsw_m, args.hnsw_efc)
     if "faiss" in args.methods:
@@ -214,23 +290,38 @@ def main() -> None:
     parser.add_argument("--targets", type=float, nargs="+", default=[0.8, 0.9, 0.95, 0.99])
     parser.add_argument("--efs", type=int, nargs="+", default=[10, 20, 40, 80, 160])
     parser.add_argument("--nprobes", type=int, nargs="+", default=[1, 2, 5, 10, 20, 50])
-    parser.add_argument("--noise", type=float, default=1.0)
-    parser.add_argument("--methods", nargs="+", default=["mrpt", "hnswlib", "faiss"])
+    parser.add_argument("--extend", choices=["interpolate", "noise"], default="interpolate")
+    parser.add_argument("--query-source", choices=["synthetic", "real"], default="synthetic",
+                        help="synthetic: made like the extension, never indexed (a fresh image of an archive "
+                             "this size); real: the held-out real images (sparser than the extended data)")
+    parser.add_argument("--noise", type=float, default=None,
+                        help="noise norm / median NN distance (default 0.25 interpolate, 1.0 noise)")
+    parser.add_argument("--methods", nargs="+", default=["mrpt", "mrpt-queries", "serving", "hnswlib", "faiss"])
+    parser.add_argument("--serving-targets", type=float, nargs="+", default=[0.9],
+                        help="targets of the product's own build + serving path (one full build each)")
     parser.add_argument("--hnsw-m", type=int, default=16)
     parser.add_argument("--hnsw-efc", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
     parser.add_argument("--json", type=Path, default=None, help="also write every row here")
     args = parser.parse_args()
+    if args.noise is None:
+        args.noise = 0.25 if args.extend == "interpolate" else 1.0
 
     real = pca(real_embeddings(args.datasets), args.dim)
     order = np.random.default_rng(args.seed).permutation(len(real))
-    queries, tuning = real[order[:args.queries]], real[order[args.queries:2 * args.queries]]
-    bases = real[order[2 * args.queries:]]
-    print(f"real vectors: {len(real)} (baseline encoder -> PCA {args.dim}); {len(bases)} bases, "
-          f"{len(queries)} held-out test queries, {len(tuning)} other held-out tuning queries; "
+    real_queries, real_tuning = real[order[:args.queries]], real[order[args.queries:2 * args.queries]]
+    perturbation = Perturbation(real[order[2 * args.queries:]], args.extend, args.noise)
+    if args.query_source == "real":
+        queries, tuning = real_queries, real_tuning
+    else:  # other seeds than the extension's: never indexed
+        queries = perturbation.sample(args.queries, np.random.default_rng(args.seed + 1))
+        tuning = perturbation.sample(args.queries, np.random.default_rng(args.seed + 2))
+    print(f"real vectors: {len(real)} (baseline encoder -> PCA {args.dim}); {len(perturbation.bases)} bases, "
+          f"extended by {args.extend} (noise {args.noise}); {len(queries)} held-out {args.query_source} test "
+          f"queries, {len(tuning)} other held-out {args.query_source} tuning queries; "
           f"load average {os.getloadavg()}", flush=True)
-    rows = [row for size in args.sizes for row in run_size(bases, queries, tuning, size, args)]
+    rows = [row for size in args.sizes for row in run_size(perturbation, queries, tuning, size, args)]
     print(f"\npeak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB; "
           f"load average {os.getloadavg()}")
     if args.json:

@@ -37,8 +37,13 @@ def plan_recall(record: IndexVersion, requested: float | None) -> RecallPlan:
 
 
 def plan_recall_from(method: str, measured: float | None, params: dict, requested: float | None) -> RecallPlan:
+    """Without a request the index's own target is kept: MRPT's tuner estimates recall on a sample
+    of indexed points, which can flatter it, so when the recall measured on held-out probes falls
+    short, fewer votes are required (never exact search, which a default query must not pay for)."""
     if method != "mrpt":
         return RecallPlan("exact", expected_recall=1.0)
+    default = requested is None
+    requested = params.get("target_recall") if default else requested
     if requested is None or (measured is not None and requested <= measured):
         return RecallPlan("index", expected_recall=measured)
     table = {int(votes): recall for votes, recall in (params.get("recall_by_votes") or {}).items()}
@@ -46,7 +51,7 @@ def plan_recall_from(method: str, measured: float | None, params: dict, requeste
     if requested < 1.0 and good:
         votes = max(good)  # the most votes is the smallest candidate set that still reaches the target
         return RecallPlan("votes", votes_required=votes, expected_recall=table[votes])
-    return RecallPlan("exact", expected_recall=1.0)
+    return RecallPlan("index", expected_recall=measured) if default else RecallPlan("exact", expected_recall=1.0)
 
 
 @dataclass

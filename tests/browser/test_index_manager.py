@@ -83,6 +83,18 @@ def test_plan_recall_picks_the_most_votes_that_reach_the_target():
     assert plan_recall(IndexVersion(method="exact"), 0.99).mode == "exact"
 
 
+def test_default_plan_keeps_the_index_target_when_probes_measure_less():
+    table = {"5": 0.88, "4": 0.93, "3": 0.97}
+    short = IndexVersion(method="mrpt", measured_recall=0.88, params={"target_recall": 0.9, "recall_by_votes": table})
+    unreachable = IndexVersion(method="mrpt", measured_recall=0.88,
+                               params={"target_recall": 0.99, "recall_by_votes": table})
+    met = IndexVersion(method="mrpt", measured_recall=0.92, params={"target_recall": 0.9, "recall_by_votes": table})
+
+    assert plan_recall(short, None) == RecallPlan("votes", votes_required=4, expected_recall=0.93)
+    assert plan_recall(unreachable, None) == RecallPlan("index", expected_recall=0.88)  # never exact by default
+    assert plan_recall(met, None) == RecallPlan("index", expected_recall=0.92)
+
+
 def test_new_images_are_searchable_at_once_through_the_delta(api_client, repository):
     images, vectors = repository
     newcomer = make_image(label="a")
