@@ -11,11 +11,11 @@ STAMPS := .stamps
 TEST_APT_PACKAGES := chromium chromium-driver dcmtk orthanc orthanc-dicomweb redis-server postgresql-15 docker-compose
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.js
 
-.PHONY: demo test serve setup-demo system-deps venv frontend clean
+.PHONY: demo test serve setup-demo system-deps venv frontend translations messages clean
 
-demo: venv frontend setup-demo serve
+demo: venv frontend translations setup-demo serve
 
-test: system-deps venv frontend
+test: system-deps venv frontend translations
 	$(PY) -m pytest
 
 venv: $(STAMPS)/venv
@@ -28,6 +28,15 @@ frontend: $(STAMPS)/frontend
 $(STAMPS)/frontend: frontend/package.json frontend/package-lock.json $(FRONTEND_SOURCES)
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build
 	@mkdir -p $(STAMPS) && touch $@
+
+# The UI's Spanish (Django's JavaScript catalogue): .po committed, .mo compiled here (polib, no gettext needed).
+translations: venv
+	$(PY) manage.py compile_catalogues -v0
+
+# After changing UI strings: extract them into frontend/locale/*/djangojs.po, then translate the new entries.
+messages: venv
+	@command -v xgettext >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null)
+	cd frontend && ../$(PY) ../manage.py makemessages -d djangojs -l es --ignore=node_modules --ignore=dist --ignore=tests --no-obsolete
 
 system-deps:
 	@missing=$$(for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from browser.models import TeachingCase, TeachingSet
-from browser.roles import ADMIN, TEACH, has_capability, roles_of
+from browser.roles import ADMIN, ROLES, TEACH, has_capability, roles_of
 from cbir.errors import CbirError, NotFound
 from ingest.selectors import get_image
 
@@ -59,6 +59,15 @@ def update_teaching_set(*, teaching_set: TeachingSet, title: str | None = None, 
         if group_names is not None:
             teaching_set.shared_with_groups.set(groups_named(group_names))
     return teaching_set
+
+
+def list_shareable_groups() -> QuerySet[Group]:
+    """Groups an educator may share a set with: cohorts, not the role groups.
+
+    Role groups grant capabilities: sharing with "student" is the "shared with students" switch, and
+    sharing with another role would reach people by what they may do rather than whom they teach.
+    """
+    return Group.objects.exclude(name__in=ROLES).annotate(member_count=Count("user")).order_by("name")
 
 
 def groups_named(names: list[str]) -> list[Group]:

@@ -1,7 +1,7 @@
 """HTTP API of the browser: search, image details and files, encoders, health."""
 from __future__ import annotations
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from browser import selectors
 from browser.filters import Filters, InvalidFilter
 from browser.services import search_by_image_id, search_by_keywords, search_by_upload
 from browser.services.pacs_search import search_by_pacs_instance, search_by_pacs_series
+from browser.services.dicom_pixels import compact_values, frame_headers, list_series_images, read_image_frame
 from browser.serializers import image_detail_payload, image_summary_payload
 from cbir.errors import CbirError
 from embeddings.selectors import get_default_encoder_name
@@ -141,6 +142,39 @@ class ImageThumbnailApi(APIView):
 class ImagePixelsApi(APIView):
     def get(self, request, image_id: int):
         return png_file_response(get_image(image_id).pixels_path)
+
+
+class ImageRawApi(APIView):
+    """One frame's modality values (HU for CT) as a little-endian array, for window/level in the viewer.
+
+    GET ?frame=N (0-based, default 0). Body: width*height values, row-major, of type X-Value-Type
+    (int16, uint16 or float32: the smallest that holds them exactly). Headers: X-Width, X-Height,
+    X-Frame, X-Frame-Count, X-Min, X-Max, X-Window-Center, X-Window-Width (the DICOM's first window,
+    or the value range when X-Window-Source is "range"), X-Voi-Lut-Function, X-Photometric
+    (MONOCHROME1: the client inverts), X-Units (e.g. HU), X-Modality. No other DICOM attribute is sent.
+    404 without a stored DICOM, 400 for a bad frame number or a colour DICOM (show the PNG instead).
+    """
+
+    class InputSerializer(serializers.Serializer):
+        frame = serializers.IntegerField(required=False, default=0, min_value=0)
+
+    def get(self, request, image_id: int):
+        query = self.InputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        frame = read_image_frame(image_id=image_id, frame=query.validated_data["frame"])
+        body = compact_values(frame.values)
+        response = HttpResponse(body.tobytes(), content_type="application/octet-stream",
+                                headers=frame_headers(frame, body))
+        response["Cache-Control"] = "private, max-age=86400"  # the stored DICOM never changes
+        return response
+
+
+class ImageSeriesApi(APIView):
+    """{image_id, series_id, images: [{id, instance_number, frame_count, has_dicom}]}: the series' READY
+    images by instance number then id, so the viewer can scroll slices and frames."""
+
+    def get(self, request, image_id: int):
+        return Response(list_series_images(image_id=image_id))
 
 
 def png_file_response(relative: str) -> FileResponse:

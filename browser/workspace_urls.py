@@ -14,6 +14,7 @@ urlpatterns = [
          name="teaching-case-detail"),
     path("teaching-sets/<int:set_id>/order/", views.TeachingSetOrderApi.as_view(), name="teaching-set-order"),
     path("teaching-sets/<int:set_id>/export/", views.TeachingSetExportApi.as_view(), name="teaching-set-export"),
+    path("groups/", views.GroupListApi.as_view(), name="group-list"),
     path("saved-searches/", views.SavedSearchListApi.as_view(), name="saved-search-list"),
     path("saved-searches/<int:saved_id>/", views.SavedSearchDetailApi.as_view(), name="saved-search-detail"),
     path("saved-searches/<int:saved_id>/run/", views.SavedSearchRunApi.as_view(), name="saved-search-run"),

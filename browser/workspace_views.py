@@ -206,6 +206,16 @@ class TeachingSetExportApi(WorkspaceApi):
         return response
 
 
+class GroupListApi(WorkspaceApi):
+    """GET /api/groups/: the groups an educator may share a teaching set with."""
+
+    required_capability = TEACH
+
+    def get(self, request):
+        return Response([{"name": group.name, "member_count": group.member_count}
+                         for group in teaching.list_shareable_groups()])
+
+
 # --- saved searches -------------------------------------------------------------------------
 
 class SavedSearchListApi(WorkspaceApi):

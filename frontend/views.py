@@ -1,6 +1,9 @@
-"""Serve the built single-page app (frontend/dist/index.html) at the site root."""
+"""Serve the built single-page app (frontend/dist/index.html) at the site root, and its
+translations as Django's JavaScript catalogue."""
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
+from django.utils import translation
+from django.views.i18n import JSONCatalog
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
@@ -19,3 +22,22 @@ def index(request):
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "no-cache"  # hashed assets are cached; the page that names them is not
     return response
+
+
+class LanguageCatalogue(JSONCatalog):
+    """Django's JSON catalogue of the app's UI strings (domain djangojs, frontend/locale/) in the
+    language named by the URL rather than the request's: the UI switches language without a
+    reload or a cookie round trip. Entries are keyed "key\x04English text" (msgctxt = the UI key),
+    so the same English words may translate differently in two places."""
+
+    packages = ["frontend"]
+
+    def get(self, request, *args, **kwargs):
+        language = kwargs.pop("language")
+        if language not in dict(settings.LANGUAGES):
+            known = ", ".join(code for code, _ in settings.LANGUAGES)
+            return JsonResponse({"detail": f"unknown language {language!r}; known: {known}"}, status=404)
+        with translation.override(language):
+            response = super().get(request, *args, **kwargs)
+        response["Cache-Control"] = "no-cache"
+        return response

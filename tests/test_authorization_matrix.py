@@ -25,6 +25,8 @@ MATRIX = [
     ("image-thumbnail", "get", "/api/images/1/thumbnail/", EVERYONE),
     ("image-pixels", "get", "/api/images/1/image/", EVERYONE),
     ("image-neighbours", "get", "/api/images/1/neighbours/", EVERYONE),
+    ("image-raw", "get", "/api/images/1/raw/", EVERYONE),
+    ("image-series", "get", "/api/images/1/series/", EVERYONE),
     ("encoder-list", "get", "/api/encoders/", EVERYONE),
     ("health", "get", "/api/health/", PUBLIC),
     ("logout", "post", "/api/auth/logout/", EVERYONE),
@@ -38,6 +40,7 @@ MATRIX = [
     ("teaching-case-detail", "patch", "/api/teaching-sets/1/cases/1/", TEACHERS),
     ("teaching-set-order", "post", "/api/teaching-sets/1/order/", TEACHERS),
     ("teaching-set-export", "get", "/api/teaching-sets/1/export/", TEACHERS),
+    ("group-list", "get", "/api/groups/", TEACHERS),
     ("saved-search-list", "get", "/api/saved-searches/", RESEARCHERS),
     ("saved-search-list", "post", "/api/saved-searches/", RESEARCHERS),
     ("saved-search-detail", "get", "/api/saved-searches/1/", RESEARCHERS),
@@ -59,6 +62,7 @@ MATRIX = [
     ("fhir-read", "get", "/fhir/Condition/1", {"researcher", "curator", "admin"}),
     ("stow-rs", "post", "/dicomweb/studies", CURATORS),
     ("frontend-index", "get", "/", PUBLIC),
+    ("js-catalogue", "get", "/jsi18n/es/", PUBLIC),
 ]
 # Routes whose access is tested on their own (signing in needs no account by definition).
 TESTED_ELSEWHERE = {"login"}

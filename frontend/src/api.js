@@ -91,6 +91,18 @@ export function thumbnailUrl(imageId) {
   return `/api/images/${encodeURIComponent(imageId)}/thumbnail/`;
 }
 
+/**
+ * Search with an image held by the PACS: uids = {study_uid, series_uid, sop_uid}. Without sop_uid the
+ * whole series is the query and the results are series (each drawn as its best-matching image).
+ */
+export function searchByPacs(uids, options) {
+  const form = searchForm(options);
+  for (const field of ["study_uid", "series_uid", "sop_uid"]) {
+    if (uids[field]) form.set(field, uids[field]);
+  }
+  return request("/api/search/", { method: "POST", body: form });
+}
+
 /** Keyword-only search (options.q): images ranked by text relevance, linked by content. */
 export function searchByKeywords(options) {
   return request("/api/search/", { method: "POST", body: searchForm(options) });
@@ -98,6 +110,50 @@ export function searchByKeywords(options) {
 
 export function getImage(imageId) {
   return request(`/api/images/${encodeURIComponent(imageId)}/`);
+}
+
+const RAW_VALUE_ARRAYS = { int16: Int16Array, uint16: Uint16Array, float32: Float32Array };
+
+/** A binary answer; errors come as JSON like every other endpoint's. */
+async function requestBinary(url) {
+  let response;
+  try {
+    // application/json too: DRF answers errors with it, and refuses (406) an Accept it cannot render
+    response = await fetch(url, { headers: { Accept: "application/octet-stream, application/json;q=0.9" },
+                                  credentials: "same-origin" });
+  } catch {
+    throw new ApiError("network", 0);
+  }
+  if (!response.ok) {
+    if (response.status === 401) unauthorizedListeners.forEach((listener) => listener());
+    const payload = await response.json().catch(() => null);
+    throw new ApiError(errorText(payload) || `HTTP ${response.status}`, response.status);
+  }
+  return { buffer: await response.arrayBuffer(), headers: response.headers };
+}
+
+/**
+ * One frame's DICOM modality values (HU for CT), for window/level: {values (typed array, row-major),
+ * width, height, frame, frameCount, min, max, window: {center, width, source}, voiLutFunction,
+ * photometric, units, modality}. 404 without a stored DICOM; 400 for a colour DICOM or a bad frame.
+ */
+export async function getRawFrame(imageId, frame = 0) {
+  const { buffer, headers } = await requestBinary(withQuery(`/api/images/${encodeURIComponent(imageId)}/raw/`, { frame }));
+  const number = (name) => Number(headers.get(name));
+  const ArrayType = RAW_VALUE_ARRAYS[headers.get("X-Value-Type")] || Float32Array;
+  return {
+    values: new ArrayType(buffer), // little-endian on the wire, as every browser's typed arrays are
+    width: number("X-Width"), height: number("X-Height"), frame: number("X-Frame"), frameCount: number("X-Frame-Count"),
+    min: number("X-Min"), max: number("X-Max"),
+    window: { center: number("X-Window-Center"), width: number("X-Window-Width"), source: headers.get("X-Window-Source") },
+    voiLutFunction: headers.get("X-Voi-Lut-Function") || "LINEAR", photometric: headers.get("X-Photometric") || "MONOCHROME2",
+    units: headers.get("X-Units") || "", modality: headers.get("X-Modality") || "",
+  };
+}
+
+/** The visible images of an image's series: {image_id, series_id, images: [{id, instance_number, frame_count, has_dicom}]}. */
+export function getImageSeries(imageId) {
+  return request(`/api/images/${encodeURIComponent(imageId)}/series/`);
 }
 
 /** Neighbours of a repository image, in the same shape as a search response. */
@@ -149,6 +205,11 @@ export function createTeachingSet({ title, description = "" }) {
 /** Change title, description, is_shared_with_students or shared_with_groups. */
 export function updateTeachingSet(setId, changes) {
   return request(`/api/teaching-sets/${encodeURIComponent(setId)}/`, { method: "PATCH", json: changes });
+}
+
+/** [{name, member_count}]: the groups (cohorts) a teaching set may be shared with; educators only. */
+export function listShareableGroups() {
+  return request("/api/groups/");
 }
 
 export function deleteTeachingSet(setId) {
@@ -254,4 +315,17 @@ export function deleteQuarantined(imageId) {
 
 export function listRejections() {
   return request("/api/curation/rejections/");
+}
+
+/**
+ * Ingest files into the repository (curators): [{name, status, image_id, reason}] per file, status
+ * stored, present (already there), quarantined or refused. fields: dataset, label, modality, body_part.
+ */
+export function uploadToRepository(files, fields = {}) {
+  const form = new FormData();
+  for (const file of files) form.append("files", file, file.name);
+  for (const [field, value] of Object.entries(fields)) {
+    if (value) form.set(field, value);
+  }
+  return request("/api/curation/uploads/", { method: "POST", body: form });
 }

@@ -19,6 +19,7 @@ import { RepositoryPicker } from "./components/RepositoryPicker.js";
 import { QuerySummary } from "./components/QuerySummary.js";
 import { SignInDialog } from "./components/SignInDialog.js";
 import { QueryForm } from "./components/QueryForm.js";
+import { pacsDoneMessage } from "./components/PacsQueryFields.js";
 import { Workspace } from "./workspace.js";
 
 const EXPAND_K = 10;
@@ -35,7 +36,10 @@ const form = new QueryForm({ onInvalid: (key) => status.show("error", key) });
 const summary = new QuerySummary($("#query-summary"));
 const legend = new Legend($("#legend"));
 const hoverPreview = new HoverPreview($("#hover-preview"));
-const uploadBox = new UploadBox($("#upload-box"), { onFile: () => status.idle() });
+const uploadBox = new UploadBox($("#upload-box"), { onFile: () => {
+  status.idle();
+  form.clearPacs(); // a file chosen after typing UIDs is the new query
+} });
 const panel = new MetadataPanel($("#metadata-panel"), {
   onClose: () => deselect(),
   onExpand: (node) => expandNode(node),
@@ -97,12 +101,17 @@ async function runSearch(call, request, doneMessage = null) {
   }
 }
 
-/** Search with what the form holds: a file, else the repository image shown, else keywords alone. */
+/** Search with what the form holds: PACS UIDs, else a file, else the repository image shown, else keywords alone. */
 function searchFromForm() {
   const options = form.read();
   if (!options) return;
   const { file, repositoryImageId } = uploadBox;
-  if (file) {
+  const pacs = form.readPacs();
+  if (pacs) {
+    deselect();
+    runSearch(() => api.searchByPacs(pacs, options), { ...options, pacs, imageId: null, fileName: "", previewUrl: null },
+              pacsDoneMessage);
+  } else if (file) {
     runSearch(() => api.searchByFile(file, options),
               { ...options, imageId: null, file, fileName: file.name, previewUrl: uploadBox.previewUrl });
   } else if (repositoryImageId != null) {
@@ -119,6 +128,7 @@ function searchRepositoryImage(imageId, { thumbnailUrl, options: given } = {}) {
   if (!options) return Promise.resolve();
   const previewUrl = thumbnailUrl || api.thumbnailUrl(imageId);
   uploadBox.showRepositoryImage(imageId, previewUrl);
+  form.clearPacs();
   deselect();
   return runSearch(() => api.searchByImageId(imageId, options), { ...options, imageId, fileName: "", previewUrl });
 }

@@ -15,8 +15,9 @@ export function parsePermalink(hash) {
   return link;
 }
 
-/** The hash of a view, or "" when its query is an uploaded file (nothing to link to). */
+/** The hash of a view, or "" when its query is an uploaded file (nothing to link to) or PACS UIDs (never put in URLs). */
 export function buildPermalinkHash({ imageId, expanded = [], ...options }) {
+  if (options.pacs) return "";
   const hasImage = imageId !== null && imageId !== undefined;
   if (!hasImage && (options.file || !options.q)) return "";
   const values = { ...options, image_id: hasImage ? imageId : null };

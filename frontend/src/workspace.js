@@ -76,6 +76,10 @@ export class Workspace {
       status.show("error", "saved.nothing");
       return;
     }
+    if (view.request.pacs) { // saved searches keep an image or keywords, not PACS UIDs
+      status.show("error", "saved.pacsUnsupported");
+      return;
+    }
     const name = window.prompt(t("saved.namePrompt"), t("saved.defaultName", { date: new Date().toLocaleString() }));
     if (!name || !name.trim()) return;
     try {

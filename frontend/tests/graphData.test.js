@@ -41,3 +41,18 @@ test("a neighbours answer is centred on the expanded image and merges into the g
   assert.ok(merged.edges.some((edge) => edge.key === "img:17|img:99"));
   assert.equal(merged.edges.length, 4);
 });
+
+test("series-level results become nodes of their best image that remember their series", () => {
+  const seriesAnswer = {
+    results: [{ id: 31, rank: 1, distance: 0.0, score: 1.0, level: "series", series_id: 4, image_count: 7, matched_slices: 7 },
+              { id: 40, rank: 2, distance: 1.5, score: 0.4, level: "series", series_id: 5, image_count: 5, matched_slices: 2 }],
+    edges: [{ source: "query", target: 31, weight: 1.0 }, { source: "query", target: 40, weight: 0.4 }],
+  };
+
+  const data = toGraphData(seriesAnswer, { centreNode: queryNode() });
+
+  assert.deepEqual(data.nodes.map((node) => node.key), [QUERY_KEY, "img:31", "img:40"]);
+  assert.deepEqual(data.nodes[1].series, { id: 4, imageCount: 7, matchedSlices: 7 });
+  assert.equal(data.edges.length, 2);
+  assert.equal(toGraphData(answer).nodes[0].series, null);
+});

@@ -22,3 +22,9 @@ test("a keyword-only query has a permalink; an uploaded query has none", () => {
   assert.equal(buildPermalinkHash({ imageId: null, k: 20 }), "");
   assert.equal(parsePermalink("#k=20"), null);
 });
+
+test("a PACS query has no permalink: its UIDs never go into a URL", () => {
+  const pacs = { study_uid: "1.2.3", series_uid: "1.2.3.4" };
+
+  assert.equal(buildPermalinkHash({ imageId: null, k: 5, q: "glioma", pacs }), "");
+});

@@ -1,4 +1,4 @@
-"""Browser test setup: a small real repository (brain MRI slices) embedded and indexed."""
+"""Browser test setup: a small real repository (brain MRI slices) embedded and indexed; a real PACS (Orthanc)."""
 import csv
 from pathlib import Path
 
@@ -33,3 +33,51 @@ def brain_repository(db, datasets_dir, tmp_path):
                            labels_csv=labels)
     embed_and_index_new_images(image_ids=report.created_ids)
     return report.created_ids
+
+
+# --- a real PACS: Orthanc on loopback, loaded with real DICOM (test_pacs_query.py and the UI tests) ---
+
+SAMPLES = Path("/work/shared/datasets/dicom_samples/pydicom")
+MR_SERIES = sorted((SAMPLES / "dicomdirtests/98892003/MR700").iterdir())  # 7 slices of one MR series
+CT_SERIES = sorted((SAMPLES / "dicomdirtests/98892001/CT5N").iterdir())  # 5 slices of one CT series
+SINGLES = [SAMPLES / "CT_small.dcm", SAMPLES / "MR_small.dcm"]
+
+
+@pytest.fixture(scope="module")
+def orthanc(tmp_path_factory, datasets_dir):
+    from tests.browser.servers import running_orthanc, upload_to_orthanc
+
+    with running_orthanc(tmp_path_factory.mktemp("orthanc")) as base:
+        for path in [*SINGLES, *MR_SERIES, *CT_SERIES]:
+            upload_to_orthanc(base, path)
+        yield base
+
+
+@pytest.fixture
+def pacs(orthanc, settings):
+    from tests.browser.servers import ORTHANC_AUTH
+
+    settings.PACS_DICOMWEB_URL = f"{orthanc}/dicom-web"
+    settings.PACS_USERNAME, settings.PACS_PASSWORD = ORTHANC_AUTH
+    return orthanc
+
+
+@pytest.fixture
+def mirrored_repository():
+    """The same files ingested into our repository (de-identified), embedded with the baseline and indexed."""
+    from embeddings.services import embed_and_index_new_images
+    from ingest.services import get_or_create_dataset, ingest_image_file
+
+    dataset = get_or_create_dataset("mirror")
+    outcomes = {path: ingest_image_file(path=path, dataset=dataset) for path in [*SINGLES, *MR_SERIES, *CT_SERIES]}
+    embed_and_index_new_images(image_ids=[outcome.image.pk for outcome in outcomes.values()])
+    return {path: outcome.image for path, outcome in outcomes.items()}
+
+
+def uids(path: Path) -> dict:
+    """study_uid, series_uid and sop_uid of a DICOM file, as the search API takes them."""
+    import pydicom
+
+    dataset = pydicom.dcmread(path, stop_before_pixels=True)
+    return {"study_uid": dataset.StudyInstanceUID, "series_uid": dataset.SeriesInstanceUID,
+            "sop_uid": dataset.SOPInstanceUID}

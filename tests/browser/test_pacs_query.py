@@ -1,51 +1,11 @@
 """Queries from a PACS over DICOMweb (WADO-RS) against a real Orthanc on loopback: one instance by
 its three UIDs, a whole series answered with series-level results, and the error answers."""
-from pathlib import Path
-
-import pydicom
 import pytest
 
-from tests.browser.servers import ORTHANC_AUTH, running_orthanc, upload_to_orthanc
+# The Orthanc, pacs and mirrored_repository fixtures live in tests/browser/conftest.py (the UI tests use them too).
+from tests.browser.conftest import MR_SERIES, SAMPLES, uids
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
-
-SAMPLES = Path("/work/shared/datasets/dicom_samples/pydicom")
-MR_SERIES = sorted((SAMPLES / "dicomdirtests/98892003/MR700").iterdir())  # 7 slices of one MR series
-CT_SERIES = sorted((SAMPLES / "dicomdirtests/98892001/CT5N").iterdir())  # 5 slices of one CT series
-SINGLES = [SAMPLES / "CT_small.dcm", SAMPLES / "MR_small.dcm"]
-
-
-@pytest.fixture(scope="module")
-def orthanc(tmp_path_factory, datasets_dir):
-    with running_orthanc(tmp_path_factory.mktemp("orthanc")) as base:
-        for path in [*SINGLES, *MR_SERIES, *CT_SERIES]:
-            upload_to_orthanc(base, path)
-        yield base
-
-
-@pytest.fixture
-def pacs(orthanc, settings):
-    settings.PACS_DICOMWEB_URL = f"{orthanc}/dicom-web"
-    settings.PACS_USERNAME, settings.PACS_PASSWORD = ORTHANC_AUTH
-    return orthanc
-
-
-@pytest.fixture
-def mirrored_repository():
-    """The same files ingested into our repository (de-identified), embedded with the baseline and indexed."""
-    from embeddings.services import embed_and_index_new_images
-    from ingest.services import get_or_create_dataset, ingest_image_file
-
-    dataset = get_or_create_dataset("mirror")
-    outcomes = {path: ingest_image_file(path=path, dataset=dataset) for path in [*SINGLES, *MR_SERIES, *CT_SERIES]}
-    embed_and_index_new_images(image_ids=[outcome.image.pk for outcome in outcomes.values()])
-    return {path: outcome.image for path, outcome in outcomes.items()}
-
-
-def uids(path: Path) -> dict:
-    dataset = pydicom.dcmread(path, stop_before_pixels=True)
-    return {"study_uid": dataset.StudyInstanceUID, "series_uid": dataset.SeriesInstanceUID,
-            "sop_uid": dataset.SOPInstanceUID}
 
 
 def post(api_client, **fields):

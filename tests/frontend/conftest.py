@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 
 from tests.browser.conftest import write_subset_labels
+from tests.browser.conftest import mirrored_repository, orthanc, pacs  # noqa: F401 (fixtures: a real PACS for the UI)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",

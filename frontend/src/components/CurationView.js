@@ -1,7 +1,15 @@
-// The "Curation" tab (curators): quarantined images to release (with a note) or delete, and recent rejections.
+// The "Curation" tab (curators): an upload form, quarantined images to release (with a note) or delete,
+// and recent rejections.
 import * as api from "../api.js";
 import { t } from "../i18n.js";
 import { button, element } from "./dom.js";
+import { UploadIngestForm } from "./UploadIngestForm.js";
+
+/** " — detail" of a rejection, or "" when it has none (an empty object included). */
+function detailText(detail) {
+  if (!detail || (typeof detail === "object" && !Object.keys(detail).length)) return "";
+  return ` — ${typeof detail === "string" ? detail : JSON.stringify(detail)}`;
+}
 
 export class CurationView {
   constructor(container) {
@@ -10,6 +18,8 @@ export class CurationView {
     this.rejections = null;
     this.error = null;
     this.messages = new Map(); // image id -> message under its card
+    // Uploads can quarantine or refuse files: list both again afterwards.
+    this.uploadForm = new UploadIngestForm({ onUploaded: () => this.load() });
   }
 
   async load() {
@@ -29,7 +39,8 @@ export class CurationView {
       children.push(element("p", { className: "panel-error curation-refused", attrs: { role: "alert" },
                                    text: t(key, { message: this.error.message }) }));
     } else if (this.quarantined) {
-      children.push(this.quarantineSection(), this.rejectionSection());
+      this.uploadForm.render();
+      children.push(this.uploadForm.element, this.quarantineSection(), this.rejectionSection());
     }
     this.container.replaceChildren(...children);
   }
@@ -63,7 +74,7 @@ export class CurationView {
   rejectionSection() {
     const rows = this.rejections.map((rejection) => element("li", { className: "case-meta" }, [
       `${new Date(rejection.created_at).toLocaleString()} · ${rejection.channel} · ${rejection.reason}`,
-      rejection.detail ? ` — ${typeof rejection.detail === "string" ? rejection.detail : JSON.stringify(rejection.detail)}` : "",
+      detailText(rejection.detail),
     ]));
     const list = rows.length ? element("ul", { className: "curation-list rejections" }, rows)
       : element("p", { className: "panel-note", text: t("curation.noRejections") });

@@ -3,6 +3,7 @@ import { hasTranslation, t } from "../i18n.js";
 import { communityColor } from "../graph/appearance.js";
 import { can } from "../session.js";
 import { DEFAULT_DISPLAY, displayControls, displayFilter } from "./DisplayControls.js";
+import { ImageViewer } from "./ImageViewer.js";
 import { whySimilarView } from "./WhySimilarView.js";
 
 const MAIN_FIELDS = ["label", "labels", "modality", "body_part", "sex", "age_years", "dataset", "source_format",
@@ -71,11 +72,13 @@ export class MetadataPanel {
   close() {
     this.panel.hidden = true;
     this.state = null;
+    this.viewer = null;
     this.panel.replaceChildren();
   }
 
   showLoading(node, { queryInfo = null } = {}) {
     this.display = { ...DEFAULT_DISPLAY }; // each image starts unadjusted
+    if (this.viewer?.imageId !== node.imageId) this.viewer = null;
     this.render({ node, details: null, error: null, loading: true, queryInfo });
   }
 
@@ -137,6 +140,9 @@ export class MetadataPanel {
   }
 
   imageView(node, details) {
+    if (details?.source_format === "dicom" && node.imageId != null && this.rawUnavailable?.imageId !== node.imageId) {
+      return this.dicomView(node, details);
+    }
     const url = details?.image_url || node.imageUrl || details?.thumbnail_url || node.thumbnailUrl;
     if (!url) {
       if (!node.fileName && node.keywords) {
@@ -156,7 +162,31 @@ export class MetadataPanel {
       const link = element("a", { text: t("panel.openImage"), attrs: { href: url, target: "_blank", rel: "noopener" } });
       children.push(element("figcaption", {}, [link]));
     }
+    if (this.rawUnavailable?.imageId === node.imageId) {
+      children.push(element("figcaption", { className: "viewer-unavailable",
+                                            text: t("viewer.unavailable", { message: this.rawUnavailable.message }) }));
+    }
     return element("figure", { className: "panel-image" }, children);
+  }
+
+  /** Window/level on the stored DICOM's values; the PNG view takes over when the server cannot give them. */
+  dicomView(node, details) {
+    if (this.viewer?.imageId !== node.imageId) {
+      this.viewer = new ImageViewer({
+        imageId: node.imageId, modality: details.modality, frameCount: details.frame_count,
+        width: details.width, height: details.height,
+        onUnavailable: (message) => this.showPngInstead(node.imageId, message),
+      });
+    }
+    const link = element("a", { text: t("panel.openImage"), attrs: { href: details.image_url, target: "_blank", rel: "noopener" } });
+    return element("figure", { className: "panel-image" }, [this.viewer.render(), element("figcaption", {}, [link])]);
+  }
+
+  showPngInstead(imageId, message) {
+    if (this.viewer?.imageId !== imageId) return; // the user has moved on
+    this.viewer = null;
+    this.rawUnavailable = { imageId, message };
+    this.refresh();
   }
 
   findings(node) {

@@ -1,5 +1,6 @@
-// The query form's fields: k, encoder, keywords and filters, the search button, and value suggestions.
+// The query form's fields: PACS UIDs, k, encoder, keywords and filters, the search button, and value suggestions.
 import { t } from "../i18n.js";
+import { buildPacsFields, readPacsFields, writePacsFields } from "./PacsQueryFields.js";
 
 const $ = (selector) => document.querySelector(selector);
 export const FILTER_FIELDS = [["label", "#filter-label"], ["modality", "#filter-modality"], ["body_part", "#filter-body-part"],
@@ -8,6 +9,18 @@ export const FILTER_FIELDS = [["label", "#filter-label"], ["modality", "#filter-
 export class QueryForm {
   constructor({ onInvalid }) {
     this.onInvalid = onInvalid;
+    this.pacs = buildPacsFields();
+    $("#pick-repository").after(this.pacs);
+  }
+
+  /** {study_uid, series_uid, sop_uid} as typed, or null: the server checks which combinations make a query. */
+  readPacs() {
+    return readPacsFields(this.pacs);
+  }
+
+  /** Empty the UID fields: another query (a file, a repository image) takes their place. */
+  clearPacs() {
+    writePacsFields(this.pacs, null);
   }
 
   /** k, encoder, keywords and filters; null (after onInvalid) when k or the ages are out of range. */
@@ -33,6 +46,7 @@ export class QueryForm {
     if (options.encoder !== undefined) $("#encoder").value = options.encoder;
     $("#keywords").value = options.q || "";
     for (const [field, selector] of FILTER_FIELDS) $(selector).value = options[field] ?? "";
+    writePacsFields(this.pacs, options.pacs ?? null);
   }
 
   setBusy(isBusy) {

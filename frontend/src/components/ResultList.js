@@ -7,6 +7,15 @@ function formatNumber(value) {
   return Number.isFinite(value) ? value.toFixed(3) : t("value.none");
 }
 
+/** A series-level result (whole-series PACS query): the card's image is the series' best match. */
+function seriesNote(series) {
+  const note = document.createElement("span");
+  note.className = "result-series";
+  note.dataset.seriesId = series.id;
+  note.textContent = t("list.series", { images: series.imageCount, matched: series.matchedSlices });
+  return note;
+}
+
 function resultCard(node, onSelect, onAddToSet) {
   const item = document.createElement("li");
   const button = document.createElement("button");
@@ -41,6 +50,7 @@ function resultCard(node, onSelect, onAddToSet) {
   meta.className = "result-meta";
   meta.textContent = [node.modality, node.bodyPart, node.dataset, `#${node.imageId}`].filter(Boolean).join(" · ");
   caption.append(rank, title, scores, meta);
+  if (node.series) caption.append(seriesNote(node.series));
 
   button.append(figure, caption);
   button.addEventListener("click", () => onSelect(node));

@@ -2,6 +2,7 @@
 import * as api from "../api.js";
 import { t } from "../i18n.js";
 import { button, element } from "./dom.js";
+import { detailsForm, sharingFieldset, sharingSummary } from "./TeachingSetEditor.js";
 
 function caseCard(set, teachingCase, index, handlers) {
   const n = index + 1;
@@ -58,6 +59,10 @@ export class TeachingSetPage {
     this.onChanged = onChanged;
     this.set = null;
     this.message = null;
+    this.draft = null; // title and description as typed, kept while the server refuses them
+    this.groups = null; // the groups the set may be shared with, listed once for an editor
+    this.groupsError = null;
+    this.groupsRequest = null;
   }
 
   async open(setId) {
@@ -73,7 +78,20 @@ export class TeachingSetPage {
   show(set, message = null) {
     this.set = set;
     this.message = message;
+    this.draft = null;
     this.render();
+    if (set.can_edit) this.groupsRequest ??= this.loadGroups();
+  }
+
+  /** The groups arrive after the set: only the sharing fieldset is redrawn, so notes being typed are kept. */
+  async loadGroups() {
+    try {
+      this.groups = await api.listShareableGroups();
+      this.groupsError = null;
+    } catch (error) {
+      this.groupsError = error.message;
+    }
+    if (this.set?.can_edit) this.container.querySelector("#set-sharing")?.replaceWith(this.sharingControls(this.set));
   }
 
   render() {
@@ -103,25 +121,26 @@ export class TeachingSetPage {
   header(set) {
     const title = element("h3", { className: "set-title", text: set.title, attrs: { id: "teaching-set-title" } });
     const meta = element("p", { className: "case-meta", text: `${t("teaching.owner", { owner: set.owner })} · ${t("teaching.cases", { n: set.cases.length })}` });
-    const children = [title, meta];
+    const children = [title, meta, sharingSummary(set)];
     if (set.description) children.push(element("p", { className: "set-description", text: set.description }));
-    if (set.can_edit) children.push(this.editorControls(set));
+    if (set.can_edit) children.push(detailsForm(this.draft || set, (values) => this.saveDetails(values)), this.editorControls(set));
     else children.push(element("p", { className: "panel-note read-only-note", text: t("teaching.readOnly", { owner: set.owner }) }));
     return element("header", { className: "set-header" }, children);
   }
 
+  sharingControls(set) {
+    return sharingFieldset(set, { groups: this.groups, groupsError: this.groupsError }, (changes) => this.update(changes));
+  }
+
   editorControls(set) {
-    const share = element("input", { attrs: { type: "checkbox", id: "share-with-students" } });
-    share.checked = set.is_shared_with_students;
-    share.addEventListener("change", () => this.update({ is_shared_with_students: share.checked }));
+    const sharing = this.sharingControls(set);
     const exportLink = (format, key) => element("a", { className: "button secondary", text: t(key),
       attrs: { href: api.teachingSetExportUrl(set.id, format), download: "", id: `export-${format}` } });
     const remove = button(t("teaching.deleteSet"), { className: "button secondary danger", attrs: { id: "delete-set" },
                                                     onClick: () => this.deleteSet() });
-    return element("div", { className: "set-controls" }, [
-      element("label", { className: "toggle" }, [share, element("span", { text: t("teaching.shared") })]),
+    return element("div", { className: "set-editor" }, [sharing, element("div", { className: "set-controls" }, [
       exportLink("png", "teaching.exportPng"), exportLink("dicom", "teaching.exportDicom"), remove,
-    ]);
+    ])]);
   }
 
   async run(action, successText = null) {
@@ -134,11 +153,22 @@ export class TeachingSetPage {
     this.render();
   }
 
+  async applyChanges(changes) {
+    this.set = await api.updateTeachingSet(this.set.id, changes);
+    this.onChanged?.();
+  }
+
   update(changes) {
+    return this.run(() => this.applyChanges(changes));
+  }
+
+  /** PATCH title and description; on a refusal the typed text stays in the form next to the server's reason. */
+  saveDetails(values) {
+    this.draft = values;
     return this.run(async () => {
-      this.set = await api.updateTeachingSet(this.set.id, changes);
-      this.onChanged?.();
-    });
+      await this.applyChanges(values);
+      this.draft = null;
+    }, t("teaching.detailsSaved"));
   }
 
   annotate(teachingCase, notes) {

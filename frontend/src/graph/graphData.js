@@ -23,6 +23,9 @@ function resultNode(result) {
     community: result.community ?? null,
     thumbnailUrl: result.thumbnail_url,
     imageUrl: result.image_url,
+    // A whole-series PACS query answers series, each drawn as its best-matching image (result.id).
+    series: result.level === "series"
+      ? { id: result.series_id, imageCount: result.image_count, matchedSlices: result.matched_slices } : null,
   };
 }
 
