@@ -173,6 +173,11 @@ export async function listImages({ limit = 24, offset = 0, label, modality } = {
 }
 
 /** The signed-in user: {username, roles, capabilities}; 401 when nobody is signed in. */
+/** Django's JSON catalogue of the UI's strings in `language` ({catalog, formats, plural}). */
+export function getCatalogue(language) {
+  return request(`/jsi18n/${encodeURIComponent(language)}/`);
+}
+
 export function getMe() {
   return request("/api/auth/me/");
 }

@@ -3,7 +3,7 @@ import "./styles.css";
 import "./workspace.css";
 
 import * as api from "./api.js";
-import { getLanguage, onLanguageChange, setLanguage, t, translatePage } from "./i18n.js";
+import { getLanguage, onLanguageChange, setLanguage, startLanguage, t, translatePage } from "./i18n.js";
 import { QUERY_KEY, imageKey } from "./graph/graphData.js";
 import { expandedView, resultCount, searchView } from "./graph/views.js";
 import { ProximityGraph } from "./graph/ProximityGraph.js";
@@ -316,7 +316,8 @@ function exposeTestHooks() {
   workspace.exposeTestHooks();
 }
 
-function start() {
+async function start() {
+  await startLanguage(); // the saved language's catalogue first, so the page never flashes English
   translatePage();
   $("#language").value = getLanguage();
   $("#language").addEventListener("change", (event) => setLanguage(event.target.value));

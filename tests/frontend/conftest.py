@@ -18,11 +18,14 @@ IMAGES_PER_CLASS = 55  # 4 classes -> 220 vectors: enough for a real MRPT index 
 
 @pytest.fixture(scope="session")
 def built_frontend() -> Path:
-    """The tests build nothing: make test runs `npm ci && npm run build` in frontend/ first."""
+    """The tests build nothing: make test runs `npm ci && npm run build` in frontend/ and
+    compiles the translations (`make translations`) first."""
     index = Path(settings.FRONTEND_DIST) / "index.html"
     if not index.is_file():
         pytest.fail(f"{index} is missing: build the frontend first (make frontend, or "
                     f"cd frontend && npm ci && npm run build)", pytrace=False)
+    if not list((Path(settings.BASE_DIR) / "frontend" / "locale").glob("*/LC_MESSAGES/djangojs.mo")):
+        pytest.fail("the UI's translations are not compiled: make translations", pytrace=False)
     if Path(settings.FRONTEND_DIST) not in [Path(entry) for entry in settings.STATICFILES_DIRS]:
         pytest.fail("frontend/dist was built after Django started: STATICFILES_DIRS does not list it", pytrace=False)
     return index
