@@ -9,11 +9,13 @@ Choices where the paper is vague or cannot apply here:
   "margin 38, scale 64" the paper reports; defaults: scale 64, margin 28.6° (0.5 rad, the
   ArcFace paper's value), both configurable (`arcface_scale`, `arcface_margin_degrees`);
 - optimiser AdamW (weight decay 5e-4) with a one-cycle schedule peaking at the learning rate;
-- augmentation on training batches only: rotation ±15°, scale 0.9-1.1, shift ±8 %, horizontal
-  flip, and intensity jitter (contrast ±20 %, brightness ±0.1, gamma 0.8-1.25);
-- the ArcFace margin is ramped linearly from 0 over the first `arcface_margin_warmup` fraction of
-  the optimiser steps (default 0.2): from random weights the full margin pushes every class
-  angle past pi/2 and training stalls on small sets; 0 disables the ramp;
+- augmentation on training batches only: rotation ±15°, scale 0.9-1.1, horizontal flip; opt-in
+  (`--option augment_extra=1`): shift ±8 % and intensity jitter (contrast ±20 %, brightness ±0.1,
+  gamma 0.8-1.25);
+- opt-in ArcFace margin warm-up (`--option arcface_margin_warmup=0.2`): the margin ramps linearly
+  from 0 over that fraction of the optimiser steps. Both are off by default: a 70-epoch brain run
+  with both on had a noisier and lower validation mAP at epoch 30 (best 0.65) than the default
+  recipe's 0.82 after 24 epochs (docs/BENCHMARKS.md), so they are not yet shown to help;
 - the embedding (PReLU output) is L2-normalised at inference, so Euclidean ranking equals
   cosine ranking, which is what ArcFace trains.
 """
@@ -146,11 +148,15 @@ def _loop_parts(encoder: GoogLeNetGeMEncoder, head: ArcFaceHead, train: Training
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=options.learning_rate,
                                                     total_steps=max(options.epochs * steps, 2), pct_start=0.15)
     target_tensor = torch.from_numpy(targets)
-    warmup_steps = float((options.extra or {}).get("arcface_margin_warmup", 0.2)) * options.epochs * steps
+    extra = options.extra or {}
+    warmup_steps = float(extra.get("arcface_margin_warmup", 0.0)) * options.epochs * steps
+    augment_extra = bool(int(extra.get("augment_extra", 0)))
 
     def train_step(batch: np.ndarray, generator: torch.Generator) -> torch.Tensor:
-        images = training.augment(training.to_tensor(pixels[batch]), generator, shift=0.08)
-        images = training.jitter_intensity(images, generator).to(device)  # (B, 1, S, S)
+        images = training.augment(training.to_tensor(pixels[batch]), generator, shift=0.08 if augment_extra else 0.0)
+        if augment_extra:
+            images = training.jitter_intensity(images, generator)
+        images = images.to(device)  # (B, 1, S, S)
         # the scheduler's step count survives a resume, so the ramp continues where it stopped
         head.margin_fraction = min(1.0, scheduler.last_epoch / warmup_steps) if warmup_steps > 0 else 1.0
         return head(encoder.network(images), target_tensor[batch].to(device))
