@@ -46,6 +46,7 @@ def run_saved_search(saved: SavedSearch) -> dict:
 
     parameters = saved.parameters
     filters = Filters(**parameters.get("filters", {}))
+    refuse_invisible_teaching_set(saved.owner, filters.teaching_set)
     common = {"k": parameters["k"], "filters": filters}
     if saved.query_vector is not None:
         vector = np.frombuffer(bytes(saved.query_vector), dtype="<f4")
@@ -61,6 +62,14 @@ def run_saved_search(saved: SavedSearch) -> dict:
     result["query"]["saved_search"] = {"id": saved.pk, "name": saved.name,
                                        "saved_encoder_version": saved.encoder_version.version}
     return result
+
+
+def refuse_invisible_teaching_set(user, teaching_set_id: int | None) -> None:
+    """A set unshared since the search was saved must not keep revealing its cases."""
+    from browser.teaching import visible_teaching_sets
+
+    if teaching_set_id is not None and not visible_teaching_sets(user).filter(pk=teaching_set_id).exists():
+        raise CbirError(f"this saved search filters on teaching set {teaching_set_id}, which you may no longer see")
 
 
 def saved_search_payload(saved: SavedSearch) -> dict:

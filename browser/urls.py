@@ -5,6 +5,7 @@ from browser import views
 
 urlpatterns = [
     path("search/", views.SearchApi.as_view(), name="search"),
+    path("facets/", views.FacetsApi.as_view(), name="facets"),
     path("images/", views.ImageListApi.as_view(), name="image-list"),
     path("images/<int:image_id>/", views.ImageDetailApi.as_view(), name="image-detail"),
     path("images/<int:image_id>/thumbnail/", views.ImageThumbnailApi.as_view(), name="image-thumbnail"),

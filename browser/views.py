@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from browser import selectors
 from browser.filters import Filters, InvalidFilter
 from browser.services import search_by_image_id, search_by_keywords, search_by_upload
+from browser.services.facets import count_facets
 from browser.services.pacs_search import search_by_pacs_instance, search_by_pacs_series
 from browser.services.dicom_pixels import compact_values, frame_headers, list_series_images, read_image_frame
 from browser.serializers import image_detail_payload, image_summary_payload
@@ -127,6 +128,22 @@ class ImageListApi(APIView):
         total, images = selectors.list_images(filters=query.filters(), limit=query.validated_data["limit"],
                                               offset=query.validated_data["offset"])
         return Response({"count": total, "results": [image_summary_payload(image) for image in images]})
+
+
+class FacetsApi(APIView):
+    """GET with the search filters: {total, facets: {label, modality, body_part, sex, age, dataset, teaching_set}},
+    each facet counted over the searchable images matching every other active filter."""
+
+    class InputSerializer(FilterFields):
+        def validate(self, data):
+            if data["age_min"] is not None and data["age_max"] is not None and data["age_min"] > data["age_max"]:
+                raise serializers.ValidationError("age_min is above age_max")
+            return data
+
+    def get(self, request):
+        query = self.InputSerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        return Response(count_facets(filters=query.filters(), user=request.user))
 
 
 class ImageDetailApi(APIView):

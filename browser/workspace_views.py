@@ -245,16 +245,21 @@ class SavedSearchListApi(WorkspaceApi):
 
         saved = saved_searches.create_saved_search(
             owner=request.user, name=values["name"], encoder=values["encoder"] or get_default_encoder_name(),
-            k=values["k"], filters=filters_from(values["filters"]), q=values["q"], ranking=values["ranking"],
+            k=values["k"], filters=filters_from(values["filters"], request), q=values["q"], ranking=values["ranking"],
             image_data=read_upload(upload) if upload else None, image_id=values.get("image_id"))
         return Response(saved_searches.saved_search_payload(saved), status=status.HTTP_201_CREATED)
 
 
-def filters_from(values: dict) -> Filters:
-    try:
-        return Filters(**values)
-    except TypeError as exc:
-        raise CbirError(f"unknown filter: {exc}") from exc
+def filters_from(values: dict, request) -> Filters:
+    """The saved filters, validated as a search's are (a teaching set must be one the user may see)."""
+    from browser.views import FILTER_NAMES, FilterFields
+
+    unknown = sorted(set(values) - set(FILTER_NAMES))
+    if unknown:
+        raise CbirError(f"unknown filter: {', '.join(unknown)}")
+    fields = FilterFields(data=values, context={"request": request})
+    fields.is_valid(raise_exception=True)
+    return fields.filters()
 
 
 class SavedSearchDetailApi(WorkspaceApi):

@@ -20,6 +20,7 @@ PUBLIC = "public"
 # (route name, method, path, roles allowed or PUBLIC)
 MATRIX = [
     ("search", "post", "/api/search/", EVERYONE),
+    ("facets", "get", "/api/facets/", EVERYONE),
     ("image-list", "get", "/api/images/", EVERYONE),
     ("image-detail", "get", "/api/images/1/", EVERYONE),
     ("image-thumbnail", "get", "/api/images/1/thumbnail/", EVERYONE),

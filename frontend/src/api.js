@@ -60,7 +60,8 @@ function withQuery(path, params) {
   return text ? `${path}?${text}` : path;
 }
 
-const SEARCH_FIELDS = ["k", "encoder", "q", "label", "modality", "body_part", "sex", "age_min", "age_max"];
+const SEARCH_FIELDS = ["k", "encoder", "q", "label", "modality", "body_part", "sex", "age_min", "age_max", "dataset",
+                       "teaching_set"];
 
 /** The search form data: every non-empty option among k, encoder, keywords (q) and filters. */
 function searchForm(options) {
@@ -161,6 +162,16 @@ export function getNeighbours(imageId, { k, encoder } = {}) {
   return request(withQuery(`/api/images/${encodeURIComponent(imageId)}/neighbours/`, { k, encoder }));
 }
 
+const FACET_FILTERS = ["label", "modality", "body_part", "sex", "age_min", "age_max", "dataset", "teaching_set"];
+
+/**
+ * Facet counts for these filters: {total, facets: {label, modality, body_part, sex, age, dataset, teaching_set:
+ * {values: [{value, count, title?, age_min?, age_max?}], truncated}}}, each counted with every other filter.
+ */
+export function getFacets(filters = {}) {
+  return request(withQuery("/api/facets/", Object.fromEntries(FACET_FILTERS.map((field) => [field, filters[field]]))));
+}
+
 export function listEncoders() {
   return request("/api/encoders/");
 }
@@ -254,7 +265,7 @@ export function listSavedSearches() {
   return request("/api/saved-searches/");
 }
 
-const FILTER_FIELDS = ["label", "modality", "body_part", "sex", "age_min", "age_max"];
+const FILTER_FIELDS = ["label", "modality", "body_part", "sex", "age_min", "age_max", "dataset", "teaching_set"];
 
 /** Save a query: the uploaded file or a repository image id, keywords, k, encoder and filters. */
 export function saveSearch(name, { file, imageId, ...options }) {

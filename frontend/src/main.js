@@ -32,7 +32,8 @@ let searchCounter = 0; // the search button stays busy until the latest search e
 let lastHash = "";
 
 const status = new StatusLine($("#status"));
-const form = new QueryForm({ onInvalid: (key) => status.show("error", key) });
+const form = new QueryForm({ onInvalid: (key) => status.show("error", key),
+                             loadFacets: (filters) => api.getFacets(filters) });
 const summary = new QuerySummary($("#query-summary"));
 const legend = new Legend($("#legend"));
 const hoverPreview = new HoverPreview($("#hover-preview"));
@@ -256,6 +257,7 @@ const signInDialog = new SignInDialog({
 
 function showAccount(user) {
   workspace.setUser(user);
+  form.enableFacets(Boolean(user)); // the counts depend on who asks (teaching sets)
   resultList.render();
   panel.refresh();
   $("#account").hidden = !user;

@@ -1,7 +1,8 @@
 // The URL hash that reproduces a view: query (image or keywords), k, encoder, filters and expanded nodes.
 
-const FIELDS = ["image_id", "k", "encoder", "q", "label", "modality", "body_part", "sex", "age_min", "age_max"];
-const TEXT_FIELDS = ["encoder", "q", "label", "modality", "body_part", "sex", "age_min", "age_max"];
+const FIELDS = ["image_id", "k", "encoder", "q", "label", "modality", "body_part", "sex", "age_min", "age_max", "dataset",
+                "teaching_set"];
+const TEXT_FIELDS = ["encoder", "q", "label", "modality", "body_part", "sex", "age_min", "age_max", "dataset", "teaching_set"];
 
 /** {imageId, k, encoder, q, filters…, expanded: [ids]} from "#image_id=17&k=20&expand=23,45"; null without a query. */
 export function parsePermalink(hash) {

@@ -4,7 +4,8 @@ import { test } from "node:test";
 
 import { buildPermalinkHash, parsePermalink } from "../src/permalink.js";
 
-const NO_FILTERS = { encoder: "", q: "", label: "", modality: "", body_part: "", sex: "", age_min: "", age_max: "" };
+const NO_FILTERS = { encoder: "", q: "", label: "", modality: "", body_part: "", sex: "", age_min: "", age_max: "",
+                     dataset: "", teaching_set: "" };
 
 test("a permalink round-trips the query image, k, filters and expansions", () => {
   const view = { ...NO_FILTERS, imageId: 17, k: 12, encoder: "baseline", label: "glioma", modality: "MR", expanded: [23, 45] };
@@ -12,6 +13,15 @@ test("a permalink round-trips the query image, k, filters and expansions", () =>
   const hash = buildPermalinkHash(view);
 
   assert.equal(hash, "#image_id=17&k=12&encoder=baseline&label=glioma&modality=MR&expand=23,45");
+  assert.deepEqual(parsePermalink(hash), view);
+});
+
+test("a permalink carries the dataset and teaching set filters", () => {
+  const view = { ...NO_FILTERS, imageId: null, k: 8, q: "glioma", dataset: "brain_tumor_mri", teaching_set: "3", expanded: [] };
+
+  const hash = buildPermalinkHash(view);
+
+  assert.equal(hash, "#k=8&q=glioma&dataset=brain_tumor_mri&teaching_set=3");
   assert.deepEqual(parsePermalink(hash), view);
 });
 

@@ -103,3 +103,19 @@ def test_an_uploaded_query_over_the_size_limit_is_refused(client_as, brain_repos
 
     assert response.status_code == 400 and "over the limit" in response.json()["error"]
     assert not SavedSearch.objects.exists()
+
+
+def test_a_teaching_set_filter_must_be_visible_when_saving_and_when_running(client_as, brain_repository):
+    educator, researcher = client_as("educator"), client_as("researcher")
+    teaching_set = educator.post("/api/teaching-sets/", {"title": "private"}, format="json").json()
+    payload = {"name": "by set", "image_id": brain_repository[0], "filters": {"teaching_set": teaching_set["id"]}}
+
+    refused = researcher.post("/api/saved-searches/", payload, format="json")
+    educator.patch(f"/api/teaching-sets/{teaching_set['id']}/", {"is_shared_with_students": True}, format="json")
+    saved = researcher.post("/api/saved-searches/", payload, format="json")
+    educator.patch(f"/api/teaching-sets/{teaching_set['id']}/", {"is_shared_with_students": False}, format="json")
+    rerun = researcher.post(f"/api/saved-searches/{saved.json()['id']}/run/")
+
+    assert refused.status_code == 400 and "no teaching set" in str(refused.json())
+    assert saved.status_code == 201
+    assert rerun.status_code == 400 and "may no longer see" in rerun.json()["error"]

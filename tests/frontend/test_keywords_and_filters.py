@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.frontend.ui import node_count, open_search_page, result_image_ids, search_with_upload
+from tests.frontend.ui import choose_filter, node_count, open_search_page, result_image_ids, search_with_upload
 
 pytestmark = pytest.mark.e2e
 
@@ -12,7 +12,7 @@ def test_diagnosis_filter_keeps_only_that_diagnosis_and_normal_findings_have_no_
     from ingest.models import Image
 
     open_search_page(page, live_server.url)
-    page.fill("#filter-label", "notumor")
+    choose_filter(page, "#filter-label", "notumor")
 
     search_with_upload(page, query_image, k=9)
 

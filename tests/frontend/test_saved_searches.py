@@ -6,7 +6,8 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from tests.frontend.ui import open_search_page, result_image_ids, search_with_upload, wait_for_node_count
+from tests.frontend.ui import (choose_filter, open_search_page, result_image_ids, search_with_upload,
+                               wait_for_node_count)
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +25,7 @@ def test_researcher_saves_reruns_and_exports_a_keyword_and_image_search(
     rebuild_search_text()  # the FTS5 table outlives the flush between live-server tests
     open_search_page(page, live_server.url)
     page.fill("#keywords", "glioma")
-    page.fill("#filter-label", "glioma")
+    choose_filter(page, "#filter-label", "glioma")
     search_with_upload(page, query_image, k=5)
     shown = result_image_ids(page)
     assert set(Image.objects.filter(pk__in=shown).values_list("label", flat=True)) == {"glioma"}

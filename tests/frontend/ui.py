@@ -9,6 +9,17 @@ def open_search_page(page: Page, base_url: str, *, hash_: str = "") -> None:
     expect(page.locator("#search")).to_be_enabled()
 
 
+def choose_filter(page: Page, selector: str, value: str) -> None:
+    """Choose a value in a filter (a facet select) once the counts have listed it."""
+    page.wait_for_selector(f"{selector} option[value='{value}']", state="attached")
+    page.select_option(selector, value)
+
+
+def wait_for_facets(page: Page) -> None:
+    """Wait until the filters' counts answer the filters as they are now."""
+    page.wait_for_selector("#filters[data-facets='ready']", state="attached")
+
+
 def search_with_upload(page: Page, image: Path, *, k: int) -> None:
     """Upload a query image, ask for k results and wait until the graph shows them all."""
     page.set_input_files("#image-input", str(image))

@@ -1,16 +1,33 @@
-// The query form's fields: PACS UIDs, k, encoder, keywords and filters, the search button, and value suggestions.
+// The query form's fields: PACS UIDs, k, encoder, keywords and filters (facets with counts), the search button,
+// and value suggestions.
 import { t } from "../i18n.js";
+import { FACET_SELECTS, FacetFilters, selectFacetValue } from "./FacetFilters.js";
 import { buildPacsFields, readPacsFields, writePacsFields } from "./PacsQueryFields.js";
 
 const $ = (selector) => document.querySelector(selector);
-export const FILTER_FIELDS = [["label", "#filter-label"], ["modality", "#filter-modality"], ["body_part", "#filter-body-part"],
-                              ["sex", "#filter-sex"], ["age_min", "#filter-age-min"], ["age_max", "#filter-age-max"]];
+const AGE_FIELDS = [["age_min", "#filter-age-min"], ["age_max", "#filter-age-max"]];
+export const FILTER_FIELDS = [...FACET_SELECTS, ...AGE_FIELDS];
 
 export class QueryForm {
-  constructor({ onInvalid }) {
+  /** loadFacets(filters) -> the answer of GET /api/facets/ for those filters. */
+  constructor({ onInvalid, loadFacets }) {
     this.onInvalid = onInvalid;
     this.pacs = buildPacsFields();
     $("#pick-repository").after(this.pacs);
+    this.facets = new FacetFilters($("#filters"), {
+      load: loadFacets,
+      readFilters: () => this.readFilters(),
+      onAgeBucket: ({ age_min: ageMin, age_max: ageMax }) => {
+        $("#filter-age-min").value = ageMin ?? "";
+        $("#filter-age-max").value = ageMax ?? "";
+        this.facets.refreshSoon(0);
+      },
+    });
+  }
+
+  /** Count the facets (now and whenever a filter changes) once somebody is signed in; stop when nobody is. */
+  enableFacets(isEnabled) {
+    this.facets.enable(isEnabled);
   }
 
   /** {study_uid, series_uid, sop_uid} as typed, or null: the server checks which combinations make a query. */
@@ -30,23 +47,34 @@ export class QueryForm {
       this.onInvalid("status.badK");
       return null;
     }
-    const options = { k, encoder: $("#encoder").value, q: $("#keywords").value.trim() };
-    for (const [field, selector] of FILTER_FIELDS) options[field] = $(selector).value.trim();
-    const [ageMin, ageMax] = [options.age_min, options.age_max].map((value) => (value === "" ? null : Number(value)));
-    if ([ageMin, ageMax].some((age) => age !== null && !(Number.isInteger(age) && age >= 0 && age <= 150))
-        || (ageMin !== null && ageMax !== null && ageMin > ageMax)) {
+    const filters = this.readFilters();
+    if (!filters) {
       this.onInvalid("status.badAge");
       return null;
     }
-    return options;
+    return { k, encoder: $("#encoder").value, q: $("#keywords").value.trim(), ...filters };
+  }
+
+  /** The filters as typed and chosen; null when the ages are not whole numbers from 0 to 150 in order. */
+  readFilters() {
+    const filters = {};
+    for (const [field, selector] of FILTER_FIELDS) filters[field] = $(selector).value.trim();
+    const [ageMin, ageMax] = [filters.age_min, filters.age_max].map((value) => (value === "" ? null : Number(value)));
+    if ([ageMin, ageMax].some((age) => age !== null && !(Number.isInteger(age) && age >= 0 && age <= 150))
+        || (ageMin !== null && ageMax !== null && ageMin > ageMax)) {
+      return null;
+    }
+    return filters;
   }
 
   write(options) {
     if (options.k) $("#k").value = String(options.k);
     if (options.encoder !== undefined) $("#encoder").value = options.encoder;
     $("#keywords").value = options.q || "";
-    for (const [field, selector] of FILTER_FIELDS) $(selector).value = options[field] ?? "";
+    for (const [field, selector] of FACET_SELECTS) selectFacetValue(field, $(selector), options[field]);
+    for (const [field, selector] of AGE_FIELDS) $(selector).value = options[field] ?? "";
     writePacsFields(this.pacs, options.pacs ?? null);
+    this.facets.refreshSoon(0);
   }
 
   setBusy(isBusy) {
