@@ -271,14 +271,31 @@ def run_size(perturbation, queries, tuning, size, args) -> list[dict]:
         rows += bench_hnswlib(data, queries, truth, args.k, args.efs, args.hnsw_m, args.hnsw_efc)
     if "faiss" in args.methods:
         rows += bench_faiss(data, queries, truth, args.k, args.nprobes)
+    print_table(rows, size, args.k)
+    return rows
+
+
+def print_table(rows: list[dict], size: int, k: int) -> None:
     exact_qps = rows[0]["qps"]
-    print("| method | setting | recall@%d | QPS | speed-up vs exact | build s | index MB |" % args.k)
-    print("|---|---|---|---|---|---|---|")
+    print("| method | setting | recall@%d | QPS | speed-up vs exact | best hnswlib/FAISS QPS at >= this recall "
+          "| MRPT slower by | build s | index MB |" % k)
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         row["size"] = size
+        rival = best_rival(rows, row) if row["method"].startswith("MRPT") else None
+        row["rival_qps"] = rival
+        rival_text = f"{rival:.0f}" if rival else "-"
+        ratio_text = f"{rival / row['qps']:.2f}x" if rival else "-"
         print(f"| {row['method']} | {row['setting']} | {row['recall']:.3f} | {row['qps']:.0f} | "
-              f"{row['qps'] / exact_qps:.1f}x | {row['build_s']:.1f} | {row['index_mb']:.1f} |", flush=True)
-    return rows
+              f"{row['qps'] / exact_qps:.1f}x | {rival_text} | {ratio_text} | {row['build_s']:.1f} | "
+              f"{row['index_mb']:.1f} |", flush=True)
+
+
+def best_rival(rows: list[dict], row: dict) -> float | None:
+    """The fastest hnswlib or FAISS setting with at least `row`'s recall (equal-recall comparison)."""
+    rivals = [other["qps"] for other in rows
+              if other["method"].startswith(("hnswlib", "FAISS")) and other["recall"] >= row["recall"]]
+    return max(rivals) if rivals else None
 
 
 def main() -> None:
@@ -304,7 +321,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
     parser.add_argument("--json", type=Path, default=None, help="also write every row here")
+    parser.add_argument("--table-from", type=Path, default=None,
+                        help="print the tables of an earlier run's --json file and exit")
     args = parser.parse_args()
+    if args.table_from:
+        rows = json.loads(args.table_from.read_text())
+        for size in sorted({row["size"] for row in rows}):
+            print(f"\n## n = {size:,}")
+            print_table([row for row in rows if row["size"] == size], size, args.k)
+        return
     if args.noise is None:
         args.noise = 0.25 if args.extend == "interpolate" else 1.0
 
