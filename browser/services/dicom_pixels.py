@@ -15,9 +15,8 @@ from django.db.models import F
 from pydicom.pixels import apply_modality_lut, pixel_array
 
 from cbir.errors import CbirError, NotFound
-from ingest.errors import UnreadableImage
 from ingest.models import Image
-from ingest.parsers.dicom import check_pixel_budget  # importing it also silences pydicom's value logging
+from ingest.parsers.dicom import check_pixel_budget, decoder_errors_as_unreadable  # importing it also silences pydicom's value logging
 from ingest.selectors import get_image
 from ingest.storage import media_path
 
@@ -77,17 +76,9 @@ def frame_values(dataset: pydicom.Dataset, *, frame: int, image_id: int | str = 
 
 def decode_frame(dataset: pydicom.Dataset, frame: int) -> np.ndarray:
     """The stored values of one frame, (H, W); decoder failures become a 400 with the reason."""
-    try:
+    with decoder_errors_as_unreadable():
         check_pixel_budget(dataset)
         array = pixel_array(dataset, index=frame)
-    except UnreadableImage:
-        raise
-    except Exception as exc:  # pydicom raises many types for broken or unsupported pixel data
-        raise CbirError(f"cannot decode the DICOM pixel data: {type(exc).__name__}") from exc
-    except BaseException as exc:
-        if type(exc).__name__ != "PanicException":  # the Rust (pyo3) decoders panic on broken streams
-            raise
-        raise CbirError("cannot decode the DICOM pixel data: the decoder failed") from exc
     if array.ndim != 2:
         raise CbirError(f"unsupported DICOM pixel layout {array.shape}")
     return array

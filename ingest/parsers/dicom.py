@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -41,12 +42,19 @@ def decode_dicom_pixels(dataset: pydicom.Dataset) -> tuple[np.ndarray, int]:
     """Representative frame (the middle one) as uint8 (H, W), and the frame count."""
     if "PixelData" not in dataset:
         raise NotAnImage("DICOM object has no pixel data (not an image)")
-    try:
+    with decoder_errors_as_unreadable():
         frames = int(getattr(dataset, "NumberOfFrames", 1) or 1)
         check_pixel_budget(dataset)
         if frames > 1:
             dataset.pixel_array_options(index=frames // 2)  # decode only that frame
         return _to_display(dataset, dataset.pixel_array), frames
+
+
+@contextmanager
+def decoder_errors_as_unreadable():
+    """Any failure while decoding pixel data becomes UnreadableImage (a 400 with the reason)."""
+    try:
+        yield
     except UnreadableImage:
         raise
     except Exception as exc:  # pydicom raises many types for broken or unsupported pixel data
