@@ -41,18 +41,29 @@ class VectorIndex:
     def search(self, query: np.ndarray, k: int, votes_required: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (image ids, distances) for one query vector, nearest first. Fewer `votes_required`
         than the tuned value widens MRPT's candidate set (higher recall, slower)."""
+        ids, distances, _ = self.search_checked(query, k, votes_required)
+        return ids, distances
+
+    def search_checked(self, query: np.ndarray, k: int,
+                       votes_required: int | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
+        """search(), also saying whether the query was answered exactly because it lies far from
+        the indexed data (its k-th MRPT result beyond `far_query_distance`): MRPT's recall was
+        tuned and measured on points like the data, and drops sharply for queries unlike it."""
         k = min(k, self.size)
         if k <= 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+            return np.zeros(0, np.int64), np.zeros(0, np.float32), False
         query = np.ascontiguousarray(query, dtype=np.float32).ravel()
-        if self.method == "mrpt" and k <= self.ann_k:
-            rows = np.asarray(self.mrpt_index.ann(query, k=k, votes_required=votes_required), dtype=np.int64)
-            rows = rows[rows >= 0]  # mrpt pads with -1 when fewer candidates voted
-            if rows.size < k:
-                return self.exact_search(query, k)
-        else:
-            rows = None
-        return self._rank(query, rows, k)
+        if self.method != "mrpt" or k > self.ann_k:
+            return (*self._rank(query, None, k), False)
+        rows = np.asarray(self.mrpt_index.ann(query, k=k, votes_required=votes_required), dtype=np.int64)
+        rows = rows[rows >= 0]  # mrpt pads with -1 when fewer candidates voted
+        if rows.size < k:
+            return (*self.exact_search(query, k), True)
+        ids, distances = self._rank(query, rows, k)
+        far = self.params.get("far_query_distance")
+        if far is not None and float(distances[-1]) > far:
+            return (*self.exact_search(query, k), True)
+        return ids, distances, False
 
     def exact_search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return self._rank(np.ascontiguousarray(query, dtype=np.float32).ravel(), None, min(k, self.size))
@@ -126,6 +137,24 @@ def recall_by_votes(index: VectorIndex, queries: np.ndarray, k: int, *, steps: i
         found = [set(index.search(query, k, votes_required=threshold)[0].tolist()) for query in queries]
         table[str(threshold)] = float(np.mean([len(a & b) / max(len(b), 1) for a, b in zip(found, exact)]))
     return table
+
+
+FAR_QUERY_FACTOR = 1.5
+
+
+def calibrate(index: VectorIndex, vectors: np.ndarray, k: int) -> float | None:
+    """Measure a fresh index on held-out-like probes: its recall (returned), the recall of lower
+    vote thresholds, and the distance beyond which a query counts as far from the data:
+    FAR_QUERY_FACTOR x the 95th percentile of the probes' exact k-th neighbour distances."""
+    if not index.size:
+        return None
+    probes = recall_probe_queries(vectors)
+    if index.method == "mrpt":
+        k = min(k, index.ann_k)
+        kth = [index.exact_search(probe, k)[1][-1] for probe in probes]
+        index.params["far_query_distance"] = float(FAR_QUERY_FACTOR * np.percentile(kth, 95))
+    index.params["recall_by_votes"] = recall_by_votes(index, probes, k)
+    return measure_recall(index, probes, k)
 
 
 def recall_probe_queries(vectors: np.ndarray, count: int = 100, seed: int = 0) -> np.ndarray:

@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
-from browser.indexes import (VectorIndex, build_index, load_index, measure_recall, recall_by_votes,
-                             recall_probe_queries, save_index, save_sharded, shard_rows)
+from browser.indexes import (VectorIndex, build_index, calibrate, load_index, save_index, save_sharded,
+                             shard_rows)
 from browser.models import IndexVersion
 from cbir.errors import ServiceNotReady
 from embeddings.models import Embedding, EncoderVersion
@@ -68,12 +68,8 @@ def rebuild_index(version: EncoderVersion) -> IndexVersion:
 
 
 def measure_index(index: VectorIndex, vectors) -> float | None:
-    """Recall on held-out-like probes; also records the recall of lower vote thresholds in params."""
-    if not index.size:
-        return None
-    probes = recall_probe_queries(vectors)
-    index.params["recall_by_votes"] = recall_by_votes(index, probes, settings.ANN_K)
-    return measure_recall(index, probes, settings.ANN_K)
+    """Recall on held-out-like probes, with the per-vote recalls and far-query distance in params."""
+    return calibrate(index, vectors, settings.ANN_K)
 
 
 def shard_count() -> int:

@@ -71,7 +71,9 @@ class LocalSearcher:
         if self.plan.mode == "exact":
             main = self.index.exact_search(vector, k)
         else:
-            main = self.index.search(vector, k, votes_required=self.plan.votes_required)
+            *main, far = self.index.search_checked(vector, k, votes_required=self.plan.votes_required)
+            if far:
+                self.report["served_by"] = "exact (query far from the indexed data)"
         return merge_hits([main, self.delta.exact_search(vector, k)], k)
 
     def search_within(self, vector: np.ndarray, allowed_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

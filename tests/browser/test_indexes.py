@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from browser.indexes import (build_index, euclidean_distances, load_index, measure_recall, recall_probe_queries,
-                             save_index)
+from browser.indexes import (build_index, calibrate, euclidean_distances, load_index, measure_recall,
+                             recall_probe_queries, save_index)
 
 
 def clustered_vectors(n: int, dim: int = 32, clusters: int = 8, seed: int = 0) -> np.ndarray:
@@ -89,3 +89,18 @@ def test_empty_index_returns_nothing():
     found, distances = index.search(np.zeros(8, np.float32), 5)
 
     assert found.size == 0 and distances.size == 0
+
+
+def test_a_query_far_from_the_data_is_answered_exactly_and_flagged():
+    vectors = clustered_vectors(1500)
+    index = build_index(np.arange(1500), vectors, target_recall=0.9, k=10, min_points=200)
+    calibrate(index, vectors, 10)
+    far_query = vectors.mean(axis=0) + 12.0  # beyond every cluster
+    near_query = vectors[7] + 0.01
+
+    far_ids, _, far_flag = index.search_checked(far_query, 10)
+    _, _, near_flag = index.search_checked(near_query, 10)
+
+    assert index.params["far_query_distance"] > 0
+    assert far_flag and list(far_ids) == list(index.exact_search(far_query, 10)[0])
+    assert not near_flag
