@@ -44,6 +44,16 @@ def prepare_environment(var_dir: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
+def student_token() -> str:
+    """A token of a student account: searching needs a signed-in user, as for any client."""
+    import secrets
+
+    from browser.accounts import create_user_with_role, issue_token
+
+    create_user_with_role(username="bench-student", password=secrets.token_urlsafe(16), role="student")
+    return issue_token("bench-student")
+
+
 def populate(count: int, vectors: np.ndarray) -> None:
     """`count` image rows (labels and modalities cycling) with their vectors, then the app's index build."""
     from browser.services import rebuild_index
@@ -105,13 +115,15 @@ def one_request(session: requests.Session, image: bytes, fields: dict) -> tuple[
         return time.perf_counter() - started, False, -1
 
 
-def run_level(clients: int, per_client: int, images: list[bytes], fields: dict) -> list[tuple[float, bool, int]]:
+def run_level(clients: int, per_client: int, images: list[bytes], fields: dict,
+              token: str) -> list[tuple[float, bool, int]]:
     """`clients` threads, each sending `per_client` requests back to back."""
     results: list[tuple[float, bool, int]] = []
     lock = threading.Lock()
 
     def client(number: int) -> None:
         session = requests.Session()
+        session.headers["Authorization"] = f"Token {token}"
         for request in range(per_client):
             outcome = one_request(session, images[(number * per_client + request) % len(images)], fields)
             with lock:
@@ -144,32 +156,36 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
+    parser.add_argument("--extend", choices=["interpolate", "noise"], default="interpolate",
+                        help="how the real vectors are extended (ann_benchmark.Perturbation)")
     args = parser.parse_args()
     if max(args.levels) > 256:
         parser.error("at most 256 concurrent clients")
 
-    from ann_benchmark import extend, real_embeddings
+    from ann_benchmark import Perturbation, extend, real_embeddings
 
     var_dir = Path(tempfile.mkdtemp(prefix="cbir-search-latency-"))
     server = None
     try:
         prepare_environment(var_dir)
         real = real_embeddings(args.datasets)
-        populate(args.images, extend(real, args.images, noise=1.0, seed=0))
+        noise = 0.25 if args.extend == "interpolate" else 1.0
+        populate(args.images, extend(Perturbation(real, args.extend, noise), args.images, seed=0))
+        token = student_token()
         server = start_server(var_dir, args.workers, args.threads)
         images = query_images(args.datasets, 200)
-        run_level(args.workers * args.threads, 2, images, {"k": args.k})  # warm-up: every worker loads the index
+        run_level(args.workers * args.threads, 2, images, {"k": args.k}, token)  # warm-up: every worker loads the index
         print(f"\ngunicorn {args.workers} workers x {args.threads} threads; k = {args.k}; load average "
               f"{os.getloadavg()}", flush=True)
         for clients in args.levels:
             started = time.perf_counter()
-            results = run_level(clients, max(1, args.requests // clients), images, {"k": args.k})
+            results = run_level(clients, max(1, args.requests // clients), images, {"k": args.k}, token)
             print(f"clients {clients:3d} | {summary(results, time.perf_counter() - started)}", flush=True)
         print(f"\nfiltered queries, 1 client, {args.requests} requests each, k = {args.k}:")
         for name, fields in [("label=rare (1 %)", {"label": RARE_LABEL}), ("label=glioma (24.75 %)",
                              {"label": "glioma"}), ("label=glioma & modality=CT", {"label": "glioma", "modality": "CT"})]:
             started = time.perf_counter()
-            results = run_level(1, args.requests, images, {"k": args.k, **fields})
+            results = run_level(1, args.requests, images, {"k": args.k, **fields}, token)
             full = sum(1 for _, ok, count in results if ok and count == args.k)
             print(f"{name:28s} | returned k: {full}/{len(results)} | {summary(results, time.perf_counter() - started)}")
         print(f"\nload average {os.getloadavg()}")
