@@ -1,12 +1,19 @@
 // The proximity graph drawn with sigma.js: thumbnails as nodes, framed by their halo colour.
 import Graph from "graphology";
 import Sigma from "sigma";
-import { createNodeImageProgram } from "@sigma/node-image";
 
 import { LABEL_COLOR, QUERY_COLOR, SELECTED_COLOR, SQUARE_HALF_SIDE, communityColor, edgeColor, edgeSize, haloColor,
          queryNodeSize, resultNodeSize } from "./appearance.js";
+import { createSquareNodeImageProgram } from "./squareImageProgram.js";
 
 const LABEL_FONT = "Inter, 'Segoe UI', system-ui, sans-serif";
+// Above this many results a graph is "large": thumbnails come from small textures, and edges and labels are
+// hidden while the camera moves. At 2,000 results, 160 px thumbnails fill four 4096² atlases that are
+// uploaded again whenever more images arrive, and with software WebGL redrawing 3,600 edges on every frame
+// of a pan tripled its frame time (docs/BENCHMARKS.md, issue 6).
+const MANY_RESULTS = 300;
+const THUMBNAIL_IMAGE = { keepWithinCircle: false, objectFit: "contain" };
+const DRAG_THRESHOLD_PX = 4; // a press that moves less is still a click (hands shake)
 
 /** Label centred under the thumbnail, on a dark pill so it stays readable over edges. */
 function drawLabelBelow(context, data, settings) {
@@ -26,11 +33,16 @@ function drawLabelBelow(context, data, settings) {
 
 function drawNothing() {}
 
+function nodeType(node, resultCount) {
+  if (!node.thumbnailUrl) return "circle";
+  return resultCount > MANY_RESULTS ? "smallImage" : "image";
+}
+
 function nodeAttributes(node, resultCount, labelFor) {
   const size = node.isQuery ? queryNodeSize(resultCount) : resultNodeSize(resultCount);
   return {
     size,
-    type: node.thumbnailUrl ? "image" : "circle",
+    type: nodeType(node, resultCount),
     image: node.thumbnailUrl || undefined,
     color: node.thumbnailUrl ? "#000000" : QUERY_COLOR, // behind transparent pixels; a plain disc without image
     halo: node.thumbnailUrl ? haloColor(node) : null, // a query without preview is already a yellow disc
@@ -47,12 +59,17 @@ export class ProximityGraph {
     this.container = container;
     this.graph = new Graph({ type: "undirected" });
     this.selectedKey = null;
+    this.drag = null; // {key, start, moved} while a node is held down
+    this.onDragStart = onNodeLeave; // the hover preview would stay where the node was
+    this.isLarge = false;
+    this.ignoreNextClick = false;
     this.sigma = new Sigma(this.graph, container, {
       allowInvalidContainer: true, // the graph tab may be hidden while the list is shown
       defaultNodeType: "image",
       nodeProgramClasses: {
-        image: createNodeImageProgram({ keepWithinCircle: false, objectFit: "contain",
-                                        size: { mode: "force", value: 160 } }),
+        image: createSquareNodeImageProgram({ ...THUMBNAIL_IMAGE, size: { mode: "force", value: 160 } }),
+        smallImage: createSquareNodeImageProgram({ ...THUMBNAIL_IMAGE, size: { mode: "force", value: 64 },
+                                                   maxTextureSize: 2048 }),
       },
       labelFont: LABEL_FONT,
       labelSize: 12,
@@ -71,13 +88,23 @@ export class ProximityGraph {
       maxCameraRatio: 4,
       nodeReducer: (key, data) => (key === this.selectedKey
         ? { ...data, forceLabel: true, zIndex: 3 } : data),
+      edgeReducer: (key, data) => (this.hidesEdge(key) ? { ...data, hidden: true } : data),
     });
     // Halos are square frames drawn on a 2D layer between the edges and the thumbnails.
     this.sigma.createCanvasContext("halos", { beforeLayer: "nodes" });
     this.haloContext = this.sigma.getCanvases().halos.getContext("2d");
     this.sigma.resize(true);
     this.sigma.on("afterRender", () => this.drawHalos());
-    this.sigma.on("clickNode", ({ node }) => onNodeClick?.(node));
+    this.sigma.on("clickNode", ({ node }) => {
+      if (this.ignoreNextClick) return; // the end of a drag, not a click
+      onNodeClick?.(node);
+    });
+    this.sigma.on("downNode", ({ node, event }) => {
+      if (event.original.button === 0) this.drag = { key: node, start: { x: event.x, y: event.y }, moved: false };
+    });
+    this.sigma.on("moveBody", ({ event }) => this.dragTo(event));
+    this.sigma.getMouseCaptor().on("mousedown", () => { this.ignoreNextClick = false; });
+    this.sigma.getMouseCaptor().on("mouseup", () => this.endDrag());
     this.sigma.on("enterNode", ({ node }) => {
       container.style.cursor = "pointer";
       onNodeEnter?.(node);
@@ -96,6 +123,7 @@ export class ProximityGraph {
   show({ nodes, edges }, positions, { labelFor = (node) => node.label, fit = true } = {}) {
     const resultCount = nodes.filter((node) => !node.isQuery).length;
     const byKey = new Map(nodes.map((node) => [node.key, node]));
+    this.drag = null;
     this.graph.clear();
     for (const node of nodes) {
       const { x, y } = positions.get(node.key) ?? { x: 0, y: 0 };
@@ -113,6 +141,9 @@ export class ProximityGraph {
     if (this.selectedKey && !this.graph.hasNode(this.selectedKey)) this.selectedKey = null;
     this.container.dataset.nodeCount = String(this.graph.order);
     this.container.dataset.edgeCount = String(this.graph.size);
+    this.isLarge = resultCount > MANY_RESULTS;
+    this.sigma.setSetting("hideEdgesOnMove", this.isLarge);
+    this.sigma.setSetting("hideLabelsOnMove", this.isLarge);
     this.sigma.setCustomBBox(this.paddedBBox());
     if (fit) this.sigma.getCamera().setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 });
     this.sigma.refresh();
@@ -131,10 +162,12 @@ export class ProximityGraph {
     return { x: [minX - margin, maxX + margin], y: [minY - labelRoom, maxY + margin] };
   }
 
+  /** Halo frames, one path per colour and line width: a few strokes however many nodes there are. */
   drawHalos() {
     const context = this.haloContext;
     const { width, height } = this.sigma.getDimensions();
     context.clearRect(0, 0, width, height);
+    const batches = new Map();
     this.graph.forEachNode((key, attributes) => {
       const isSelected = key === this.selectedKey;
       if (!attributes.halo && !isSelected) return;
@@ -143,27 +176,63 @@ export class ProximityGraph {
       const { x, y } = this.sigma.framedGraphToViewport(display);
       const half = this.sigma.scaleSize(display.size) * SQUARE_HALF_SIDE;
       const line = Math.max(2, half * 0.14);
+      const reach = half + line * 3 + 15; // outer frame and glow
+      if (x + reach < 0 || y + reach < 0 || x - reach > width || y - reach > height) return;
       const frames = [];
       if (attributes.halo) frames.push({ color: attributes.halo, offset: line / 2, glow: attributes.halo === QUERY_COLOR });
       if (isSelected) frames.push({ color: SELECTED_COLOR, offset: line * (attributes.halo ? 2 : 0.5) + 1, glow: false });
       for (const frame of frames) {
-        context.save();
-        context.strokeStyle = frame.color;
-        context.lineWidth = line;
-        if (frame.glow) {
-          context.shadowColor = frame.color;
-          context.shadowBlur = 14;
-        }
+        const style = `${frame.color} ${line} ${frame.glow}`;
+        if (!batches.has(style)) batches.set(style, { ...frame, line, path: new Path2D() });
         const side = 2 * (half + frame.offset);
-        context.strokeRect(x - half - frame.offset, y - half - frame.offset, side, side);
-        context.restore();
+        batches.get(style).path.rect(x - half - frame.offset, y - half - frame.offset, side, side);
       }
     });
+    for (const { color, line, glow, path } of batches.values()) {
+      context.save();
+      context.strokeStyle = color;
+      context.lineWidth = line;
+      if (glow) {
+        context.shadowColor = color;
+        context.shadowBlur = 14;
+      }
+      context.stroke(path);
+      context.restore();
+    }
+  }
+
+  /** Edges left out while a node of a large graph is dragged: all but the dragged node's own. */
+  hidesEdge(key) {
+    return Boolean(this.drag?.moved && this.isLarge && !this.graph.hasExtremity(key, this.drag.key));
+  }
+
+  /** A node held down follows the mouse instead of the camera; the view's own layout is left unchanged. */
+  dragTo(event) {
+    if (!this.drag) return;
+    event.preventSigmaDefault(); // no camera pan
+    event.original.preventDefault();
+    if (!this.drag.moved) {
+      if (Math.hypot(event.x - this.drag.start.x, event.y - this.drag.start.y) < DRAG_THRESHOLD_PX) return;
+      this.drag.moved = true;
+      this.onDragStart?.(this.drag.key);
+      if (this.isLarge) this.sigma.refresh({ schedule: true }); // through edgeReducer
+    }
+    const { x, y } = this.sigma.viewportToGraph(event);
+    this.graph.mergeNodeAttributes(this.drag.key, { x, y });
+  }
+
+  endDrag() {
+    if (!this.drag) return;
+    this.ignoreNextClick = this.drag.moved;
+    const showEdges = this.drag.moved && this.isLarge;
+    this.drag = null;
+    if (showEdges) this.sigma.refresh({ schedule: true });
   }
 
   clear() {
     this.graph.clear();
     this.selectedKey = null;
+    this.drag = null;
     this.container.dataset.nodeCount = "0";
     this.container.dataset.edgeCount = "0";
     this.sigma.refresh();

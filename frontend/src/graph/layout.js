@@ -63,24 +63,72 @@ function separationBox(minSeparation) {
 }
 
 /**
+ * Points bucketed in cells as large as the separation box, so that two overlapping boxes
+ * always sit in the same or adjacent cells: a node is compared with its neighbours only.
+ */
+class BoxGrid {
+  constructor(box, points) {
+    this.box = box;
+    this.cells = new Map();
+    points.forEach((point, index) => this.cellAt(point).push(index));
+  }
+
+  cellKey(column, row) {
+    return column * 2 ** 21 + row; // unique while |row| < 2^20 cells, far beyond any layout here
+  }
+
+  cellAt(point) {
+    const key = this.cellKey(Math.floor(point.x / this.box.x), Math.floor(point.y / this.box.y));
+    if (!this.cells.has(key)) this.cells.set(key, []);
+    return this.cells.get(key);
+  }
+
+  /** Indices of the points in the 3 × 3 cells around point, ascending (the order of a full scan). */
+  near(point) {
+    const column = Math.floor(point.x / this.box.x);
+    const row = Math.floor(point.y / this.box.y);
+    const found = [];
+    for (let dc = -1; dc <= 1; dc += 1) {
+      for (let dr = -1; dr <= 1; dr += 1) {
+        const cell = this.cells.get(this.cellKey(column + dc, row + dr));
+        if (cell) found.push(...cell);
+      }
+    }
+    return found.sort((a, b) => a - b);
+  }
+
+  move(index, from, to) {
+    const before = this.cellAt(from);
+    const after = this.cellAt(to);
+    if (before === after) return;
+    before.splice(before.indexOf(index), 1);
+    after.push(index);
+  }
+}
+
+/**
  * Push apart nodes whose boxes (minSeparation wide and tall, thumbnails being squares)
  * overlap, moving them along their circle around their own centre (outwards too, up to
  * maxRadius when a ring gives one); fixed keys do not move.
  */
 export function separateOnRings(positions, rings, minSeparation, { fixed = new Set(), rounds = 80 } = {}) {
   const box = separationBox(minSeparation);
+  if (!(box.x > 0 && box.y > 0)) return positions;
   const movable = [...rings.keys()].filter((key) => !fixed.has(key));
   const all = [...positions.keys()];
+  const indexOf = new Map(all.map((key, index) => [key, index]));
+  const grid = new BoxGrid(box, all.map((key) => positions.get(key)));
   for (let round = 0; round < rounds; round += 1) {
     let moved = false;
     for (const key of movable) {
+      const index = indexOf.get(key);
       const point = positions.get(key);
       const { cx, cy, radius, maxRadius } = rings.get(key);
       let pushX = 0;
       let pushY = 0;
-      for (const other of all) {
-        if (other === key) continue;
-        const otherPoint = positions.get(other);
+      for (const other of grid.near(point)) {
+        if (other === index) continue;
+        const otherPoint = positions.get(all[other]);
         const dx = point.x - otherPoint.x;
         const dy = point.y - otherPoint.y;
         const overlapX = box.x - Math.abs(dx);
@@ -88,7 +136,7 @@ export function separateOnRings(positions, rings, minSeparation, { fixed = new S
         if (overlapX <= 0 || overlapY <= 0) continue;
         // Leave along the centre-to-centre line, by the smaller of the two overlaps.
         const gap = Math.hypot(dx, dy);
-        const angle = gap < 1e-9 ? ((all.indexOf(key) * 2.399) % (2 * Math.PI)) : Math.atan2(dy, dx);
+        const angle = gap < 1e-9 ? ((index * 2.399) % (2 * Math.PI)) : Math.atan2(dy, dx);
         const step = Math.min(overlapX, overlapY) / 2 + 1e-4;
         pushX += step * Math.cos(angle);
         pushY += step * Math.sin(angle);
@@ -98,7 +146,9 @@ export function separateOnRings(positions, rings, minSeparation, { fixed = new S
       const angle = Math.atan2(point.y + pushY - cy, point.x + pushX - cx);
       const wanted = Math.hypot(point.x + pushX - cx, point.y + pushY - cy);
       const ring = Math.min(Math.max(wanted, radius), maxRadius ?? radius);
-      positions.set(key, { x: cx + ring * Math.cos(angle), y: cy + ring * Math.sin(angle) });
+      const next = { x: cx + ring * Math.cos(angle), y: cy + ring * Math.sin(angle) };
+      positions.set(key, next);
+      grid.move(index, point, next);
       moved = true;
     }
     if (!moved) break;
