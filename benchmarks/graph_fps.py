@@ -24,14 +24,12 @@ import json
 import math
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import requests
+from local_server import start_gunicorn, stop_gunicorn  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 PORT = 18155
@@ -140,34 +138,6 @@ def record_answer(image: Path, k: int) -> bytes:
     print(f"recorded search answer: {len(answer['results'])} results, {len(answer['edges'])} edges, "
           f"server stages {answer['query'].get('timings_ms')}", flush=True)
     return JSONRenderer().render(answer)
-
-
-def start_server(repo: Path) -> subprocess.Popen:
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", PORT)) == 0:
-            raise SystemExit(f"port {PORT} is already taken (a previous run still stopping?)")
-    environment = {**os.environ, "CBIR_VAR_DIR": str(repo), "DJANGO_SETTINGS_MODULE": "cbir.settings"}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "cbir.wsgi", "-b", f"127.0.0.1:{PORT}",
-                                "-w", "2", "-k", "gthread", "--threads", "4", "--timeout", "120",
-                                "--log-level", "warning"],
-                               cwd=ROOT, env=environment, stdout=open(repo / "gunicorn.log", "wb"),
-                               stderr=subprocess.STDOUT)
-    for _ in range(120):
-        try:
-            if requests.get(f"http://127.0.0.1:{PORT}/api/health/", timeout=10).ok:
-                return process
-        except requests.RequestException:
-            time.sleep(0.5)
-    process.terminate()
-    raise SystemExit(f"gunicorn did not start: see {repo / 'gunicorn.log'}")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def serve_other_build(context, base_url: str, dist: Path) -> None:
@@ -392,7 +362,7 @@ def main() -> None:
     print(f"repository {repo}: {prepare_repository(repo, max(args.sizes))} images", flush=True)
     image = query_image()
     answers = {size: record_answer(image, size) if size > FORM_MAX_K else None for size in args.sizes}
-    server = start_server(repo)
+    server = start_gunicorn(repo, PORT, ready_seconds=60)
     base_url = f"http://127.0.0.1:{PORT}"
     rows = []
     try:
@@ -409,7 +379,7 @@ def main() -> None:
             facts["load_average_after"] = [round(value, 2) for value in os.getloadavg()]
             browser.close()
     finally:
-        stop_server(server)
+        stop_gunicorn(server)
     print(f"\nquery {image.name}; {args.seconds:g} s per interaction; {facts}\n")
     print(markdown(rows))
     args.json.parent.mkdir(parents=True, exist_ok=True)

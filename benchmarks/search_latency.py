@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -81,24 +80,6 @@ def populate(count: int, vectors: np.ndarray) -> None:
           f"{ {key: record.params.get(key) for key in ('n_trees', 'depth', 'votes', 'k')} }", flush=True)
 
 
-def start_server(var_dir: Path, workers: int, threads: int) -> subprocess.Popen:
-    environment = {**os.environ, "CBIR_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "cbir.settings"}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "cbir.wsgi", "-b", f"127.0.0.1:{PORT}",
-                                "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--timeout", "120",
-                                "--backlog", "512", "--log-level", "warning"],
-                               cwd=ROOT, env=environment, stdout=open(var_dir / "gunicorn.log", "wb"),
-                               stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{PORT}/api/health/", timeout=2).ok:
-                return process
-        except requests.RequestException:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("gunicorn did not start")
-
-
 def query_images(datasets: Path, count: int) -> list[bytes]:
     paths = sorted((datasets / "brain_tumor_mri" / "images").rglob("*.png"))[:count]
     return [path.read_bytes() for path in paths]
@@ -163,6 +144,7 @@ def main() -> None:
         parser.error("at most 256 concurrent clients")
 
     from ann_benchmark import Perturbation, extend, real_embeddings
+    from local_server import start_gunicorn, stop_gunicorn
 
     var_dir = Path(tempfile.mkdtemp(prefix="cbir-search-latency-"))
     server = None
@@ -172,7 +154,7 @@ def main() -> None:
         noise = 0.25 if args.extend == "interpolate" else 1.0
         populate(args.images, extend(Perturbation(real, args.extend, noise), args.images, seed=0))
         token = student_token()
-        server = start_server(var_dir, args.workers, args.threads)
+        server = start_gunicorn(var_dir, PORT, workers=args.workers, threads=args.threads)
         images = query_images(args.datasets, 200)
         run_level(args.workers * args.threads, 2, images, {"k": args.k}, token)  # warm-up: every worker loads the index
         print(f"\ngunicorn {args.workers} workers x {args.threads} threads; k = {args.k}; load average "
@@ -191,8 +173,7 @@ def main() -> None:
         print(f"\nload average {os.getloadavg()}")
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+            stop_gunicorn(server)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
