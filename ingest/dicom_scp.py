@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -114,4 +115,22 @@ def start_scp(*, host: str = "0.0.0.0", port: int = 11112, ae_title: str = "CBIR
     scp = StoreScp(dataset_name, **({"on_batch_stored": on_batch_stored} if on_batch_stored else {}))
     get_or_create_dataset(dataset_name)
     logger.info("DICOM SCP %s listening on %s:%s", ae_title, host, port)
-    return build_ae(ae_title).start_server((host, port), block=block, evt_handlers=scp.handlers())
+    server = build_ae(ae_title).start_server((host, port), block=block, evt_handlers=scp.handlers())
+    if server is not None:
+        server.daemon_threads = True  # an association stuck on a silent peer must not keep the process alive
+    return server
+
+
+def stop_scp(server, *, grace_seconds: float = 30.0) -> None:
+    """Stop accepting, then give running associations `grace_seconds` to end before returning.
+    A sender cut off after that gets no success status for what was not stored and sends it again;
+    what it was told is stored is already committed, so nothing accepted is lost."""
+    server.block_on_close = False  # server_close() would otherwise join every association thread
+    server.shutdown()
+    deadline = time.monotonic() + grace_seconds
+    for association in list(server.ae.active_associations):
+        association.join(max(0.0, deadline - time.monotonic()))
+    still_running = len(server.ae.active_associations)
+    if still_running:
+        logger.warning("DICOM SCP stopped with %d association(s) still running after %.0f s", still_running,
+                       grace_seconds)

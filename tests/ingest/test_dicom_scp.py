@@ -198,3 +198,24 @@ def test_images_stored_over_dicom_are_embedded_and_indexed(datasets_dir, setting
     assert result.returncode == 0, result.stderr
     assert index.vector_count == 2
     assert not Image.objects.filter(status=Image.Status.QUARANTINED, embeddings__isnull=False).exists()
+
+
+def test_stopping_does_not_wait_forever_for_a_silent_peer():
+    import socket
+    import time
+
+    from ingest.dicom_scp import stop_scp
+
+    port = free_port()
+    server = start_scp(host="127.0.0.1", port=port, dataset_name="scp-stop", on_batch_stored=lambda ids: None)
+    silent = socket.create_connection(("127.0.0.1", port))  # connects, never sends an A-ASSOCIATE-RQ
+    try:
+        wait_until(lambda: len(server.ae.active_associations) == 1, timeout=10)
+        started = time.monotonic()
+        stop_scp(server, grace_seconds=1.0)
+        elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+
+    assert elapsed < 10
+    assert echoscu(port).returncode != 0  # no longer accepting

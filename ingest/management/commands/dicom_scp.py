@@ -1,7 +1,10 @@
 """manage.py dicom_scp [--port 11112] [--ae-title CBIR] [--host 0.0.0.0] [--dataset dicom-scp]"""
+import signal
+import threading
+
 from django.core.management.base import BaseCommand
 
-from ingest.dicom_scp import start_scp
+from ingest.dicom_scp import start_scp, stop_scp
 
 
 class Command(BaseCommand):
@@ -14,8 +17,15 @@ class Command(BaseCommand):
         parser.add_argument("--dataset", default="dicom-scp", help="dataset the received images join")
 
     def handle(self, *args, port: int, ae_title: str, host: str, dataset: str, **options):
+        # SIGINT and SIGTERM (Ctrl-C, docker stop) only set a flag: the main thread then stops the
+        # server itself, instead of a KeyboardInterrupt landing in whatever pynetdicom is doing.
+        stopping = threading.Event()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda *_: stopping.set())
+        server = start_scp(host=host, port=port, ae_title=ae_title, dataset_name=dataset, block=False)
         self.stdout.write(f"DICOM SCP {ae_title} on {host}:{port} (Ctrl-C stops)")
-        try:
-            start_scp(host=host, port=port, ae_title=ae_title, dataset_name=dataset, block=True)
-        except KeyboardInterrupt:
-            self.stdout.write("stopped")
+        self.stdout.flush()
+        while not stopping.wait(0.5):
+            pass
+        stop_scp(server)
+        self.stdout.write("stopped")
