@@ -16,6 +16,12 @@ class NetworkCheckpoint(Encoder):
     """The checkpoint folder's name is the version; the constructor must accept config() + version."""
 
     network: torch.nn.Module
+    device: torch.device
+
+    def place_on(self, device: torch.device | str) -> None:
+        """Move the network to `device` (training) and remember it for embed(); back to "cpu" after."""
+        self.device = torch.device(device)
+        self.network.to(self.device)
 
     def save(self, checkpoint_dir: Path) -> None:
         checkpoint_dir = Path(checkpoint_dir)

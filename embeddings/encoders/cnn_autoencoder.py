@@ -93,12 +93,11 @@ class CNNAutoencoderEncoder(NetworkCheckpoint):
         device = training.choose_device(options.device)
         encoder = cls(img_size=options.img_size, depth=int(extra.get("depth", 4)),
                       latent_channels=int(extra.get("latent_channels", 16)))
-        encoder.network.to(device)
-        encoder.device = device
+        encoder.place_on(device)
         parts = _loop_parts(encoder, train, validation, options, device)
         result = training.run_training_loop(parts, options, progress=progress, description="cnn-autoencoder")
-        encoder.network.to("cpu").eval()
-        encoder.device = torch.device("cpu")
+        encoder.place_on("cpu")
+        encoder.network.eval()
         return FitResult(encoder=encoder, history=result.history, validation_metric=result.best_metric)
 
 

@@ -126,14 +126,13 @@ class GoogLeNetGeMEncoder(NetworkCheckpoint):
         device = training.choose_device(options.device)
         classes, targets = training.class_indices(train.labels)
         encoder = cls(embedding_dim=int(extra.get("embedding_dim", 256)), img_size=options.img_size, classes=classes)
-        encoder.network.to(device)
-        encoder.device = device
+        encoder.place_on(device)
         head = ArcFaceHead(encoder.dim, len(classes), scale=float(extra.get("arcface_scale", 64.0)),
                            margin_degrees=float(extra.get("arcface_margin_degrees", 28.6))).to(device)
         parts = _loop_parts(encoder, head, train, validation, targets, options, device)
         result = training.run_training_loop(parts, options, progress=progress, description="googlenet-gem-arcface")
-        encoder.network.to("cpu").eval()
-        encoder.device = torch.device("cpu")
+        encoder.place_on("cpu")
+        encoder.network.eval()
         return FitResult(encoder=encoder, history=result.history, validation_metric=result.best_metric)
 
 
