@@ -66,9 +66,9 @@ def run_saved_search(saved: SavedSearch) -> dict:
 
 def refuse_invisible_teaching_set(user, teaching_set_id: int | None) -> None:
     """A set unshared since the search was saved must not keep revealing its cases."""
-    from browser.teaching import visible_teaching_sets
+    from browser.teaching import is_visible_set
 
-    if teaching_set_id is not None and not visible_teaching_sets(user).filter(pk=teaching_set_id).exists():
+    if teaching_set_id is not None and not is_visible_set(user, teaching_set_id):
         raise CbirError(f"this saved search filters on teaching set {teaching_set_id}, which you may no longer see")
 
 

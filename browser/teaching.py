@@ -24,6 +24,10 @@ def visible_teaching_sets(user: User) -> QuerySet[TeachingSet]:
     ).distinct()
 
 
+def is_visible_set(user: User, set_id: int) -> bool:
+    return visible_teaching_sets(user).filter(pk=set_id).exists()
+
+
 def get_visible_set(user: User, set_id: int) -> TeachingSet:
     teaching_set = visible_teaching_sets(user).filter(pk=set_id).first()
     if teaching_set is None:

@@ -44,10 +44,10 @@ class FilterFields(serializers.Serializer):
 
     def validate_teaching_set(self, value: int | None) -> int | None:
         """Filtering by a teaching set would reveal its cases: only sets the user may see."""
-        from browser.teaching import visible_teaching_sets
+        from browser.teaching import is_visible_set
 
         request = self.context.get("request")
-        if value is not None and (request is None or not visible_teaching_sets(request.user).filter(pk=value).exists()):
+        if value is not None and (request is None or not is_visible_set(request.user, value)):
             raise serializers.ValidationError(f"no teaching set {value} visible to you")
         return value
 
