@@ -111,27 +111,31 @@ def build_index(ids: np.ndarray, vectors: np.ndarray, *, target_recall: float, k
     return VectorIndex(ids, vectors, "mrpt", params, index)
 
 
-def measure_recall(index: VectorIndex, queries: np.ndarray, k: int) -> float:
-    """Mean overlap of the index's top-k with exact top-k for the given query vectors."""
+def measure_recall(index: VectorIndex, queries: np.ndarray, k: int,
+                   truth: list[set[int]] | None = None) -> float:
+    """Mean overlap of the index's top-k with exact top-k (`truth`, computed when not given)."""
     if index.method == "exact" or len(queries) == 0:
         return 1.0
     k = min(k, index.ann_k)
-    overlaps = []
-    for query in queries:
-        approximate, _ = index.search(query, k)
-        exact, _ = index.exact_search(query, k)
-        overlaps.append(len(set(approximate.tolist()) & set(exact.tolist())) / max(len(exact), 1))
+    truth = truth if truth is not None else exact_top_ids(index, queries, k)
+    overlaps = [len(set(index.search(query, k)[0].tolist()) & exact) / max(len(exact), 1)
+                for query, exact in zip(queries, truth)]
     return float(np.mean(overlaps))
 
 
-def recall_by_votes(index: VectorIndex, queries: np.ndarray, k: int, *, steps: int = 8) -> dict[str, float]:
+def exact_top_ids(index: VectorIndex, queries: np.ndarray, k: int) -> list[set[int]]:
+    return [set(index.exact_search(query, k)[0].tolist()) for query in queries]
+
+
+def recall_by_votes(index: VectorIndex, queries: np.ndarray, k: int, *, steps: int = 8,
+                    truth: list[set[int]] | None = None) -> dict[str, float]:
     """Measured recall at top-`k` for the tuned vote threshold and up to `steps` lower ones
     (keys are vote counts as strings, for JSON); empty for an exact index."""
     votes = int(index.params.get("votes", 0))
     if index.method != "mrpt" or votes <= 0 or len(queries) == 0:
         return {}
     k = min(k, index.ann_k)
-    exact = [set(index.exact_search(query, k)[0].tolist()) for query in queries]
+    exact = truth if truth is not None else exact_top_ids(index, queries, k)
     table = {}
     for threshold in sorted({max(1, votes - step * max(1, votes // steps)) for step in range(steps + 1)}, reverse=True):
         found = [set(index.search(query, k, votes_required=threshold)[0].tolist()) for query in queries]
@@ -148,13 +152,16 @@ def calibrate(index: VectorIndex, vectors: np.ndarray, k: int) -> float | None:
     FAR_QUERY_FACTOR x the 95th percentile of the probes' exact k-th neighbour distances."""
     if not index.size:
         return None
+    if index.method != "mrpt":
+        index.params["recall_by_votes"] = {}
+        return 1.0
     probes = recall_probe_queries(vectors)
-    if index.method == "mrpt":
-        k = min(k, index.ann_k)
-        kth = [index.exact_search(probe, k)[1][-1] for probe in probes]
-        index.params["far_query_distance"] = float(FAR_QUERY_FACTOR * np.percentile(kth, 95))
-    index.params["recall_by_votes"] = recall_by_votes(index, probes, k)
-    return measure_recall(index, probes, k)
+    k = min(k, index.ann_k)
+    exact = [index.exact_search(probe, k) for probe in probes]  # one exact pass serves all three measures
+    index.params["far_query_distance"] = float(FAR_QUERY_FACTOR * np.percentile([d[-1] for _, d in exact], 95))
+    truth = [set(ids.tolist()) for ids, _ in exact]
+    index.params["recall_by_votes"] = recall_by_votes(index, probes, k, truth=truth)
+    return measure_recall(index, probes, k, truth=truth)
 
 
 def recall_probe_queries(vectors: np.ndarray, count: int = 100, seed: int = 0) -> np.ndarray:
