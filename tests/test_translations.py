@@ -71,3 +71,20 @@ def test_english_needs_no_translations(anonymous_client):
     response = anonymous_client.get("/jsi18n/en/")
 
     assert response.status_code == 200 and not any("\x04" in key for key in response.json()["catalog"])
+
+
+def test_compiling_refuses_a_catalogue_with_untranslated_strings(tmp_path):
+    from django.core.management import CommandError
+
+    from frontend.management.commands.compile_catalogues import compile_catalogue
+
+    catalogue = polib.POFile()
+    catalogue.metadata = {"Content-Type": "text/plain; charset=UTF-8"}
+    catalogue.append(polib.POEntry(msgctxt="form.search", msgid="Search", msgstr="Buscar"))
+    catalogue.append(polib.POEntry(msgctxt="form.k", msgid="Results (k)", msgstr=""))
+    po_path = tmp_path / "djangojs.po"
+    catalogue.save(str(po_path))
+
+    with pytest.raises(CommandError, match="1 untranslated strings, e.g. form.k"):
+        compile_catalogue(po_path)
+    assert not po_path.with_suffix(".mo").exists()
