@@ -13,7 +13,7 @@ start=$(date +%s)
 .venv/bin/python manage.py train_encoder --skip-checks cnn-autoencoder --label-column modality \
     --dataset $SPLITS/brain_tumor_mri-train --dataset $SPLITS/covid_ct-train --dataset $SPLITS/covid_chestxray-train \
     --epochs "${EPOCHS:-8}" --img-size "${IMG_SIZE:-64}" --batch 32 --lr 1e-3 --patience 10 --seed 0 --activate \
-    --option depth="${DEPTH:-4}" --option latent_channels="${LATENT_CHANNELS:-16}"
+    --option depth="${DEPTH:-4}" --option latent_channels="${LATENT_CHANNELS:-16}" ${EXTRA:-}
 echo "training wall-clock seconds: $(( $(date +%s) - start ))"
 .venv/bin/python manage.py evaluate --skip-checks --label-column modality \
     --reference $SPLITS/brain_tumor_mri-train --reference $SPLITS/covid_ct-train --reference $SPLITS/covid_chestxray-train \

@@ -11,7 +11,11 @@ paper is vague:
 - the decoder mirrors it with stride-2 ConvTranspose2d (128 filters, LeakyReLU(0.2)) and a
   sigmoid output, since pixels are scaled to [0, 1];
 - the embedding is the raw latent (Euclidean distance, as in the paper), not normalised;
-- no augmentation (reconstruction needs none); model selection by validation retrieval mAP.
+- no augmentation (reconstruction needs none); model selection by validation retrieval mAP;
+- opt-in (`--option metric_weight=A`): DDCML's discriminative loss (paper 000, embeddings/metric_loss.py)
+  on the flattened latent, loss = MSE + A x L_disc, so the labels used for model selection also
+  shape the latent's Euclidean geometry. Off by default (paper 001 is unsupervised); images with
+  an empty label take part in reconstruction only.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from embeddings.encoders.base import FitResult, InputSpec, TrainingData, Trainin
 from embeddings.encoders.checkpoints import NetworkCheckpoint
 from embeddings.encoders.registry import register_encoder
 from embeddings.evaluation import retrieval_map
+from embeddings.metric_loss import discriminative_loss
 
 FILTERS = 128
 KERAS_DECAY = 2e-5
@@ -109,10 +114,18 @@ def _loop_parts(encoder: CNNAutoencoderEncoder, train: TrainingData, validation:
     optimizer = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 / (1.0 + KERAS_DECAY * step))
     plan = lambda epoch: training.epoch_batches(len(pixels), options.batch_size, seed=options.seed, epoch=epoch)
+    metric_weight = float((options.extra or {}).get("metric_weight", 0.0))
+    targets = torch.from_numpy(_label_targets(train.labels))  # -1 for unlabelled images
 
     def train_step(batch: np.ndarray, generator: torch.Generator) -> torch.Tensor:
         images = training.to_tensor(pixels[batch], device)  # (B, 1, S, S)
-        return F.mse_loss(network(images), images)
+        latents = network.encoder(images)
+        loss = F.mse_loss(network.decoder(latents), images)
+        labelled = targets[batch] >= 0
+        if metric_weight > 0 and labelled.any():
+            loss = loss + metric_weight * discriminative_loss(latents.flatten(1)[labelled.to(device)],
+                                                              targets[batch][labelled].to(device), generator)
+        return loss
 
     def validate() -> float:
         vectors = training.embed_in_batches(network.embed, validation_pixels, device=device)
@@ -120,3 +133,10 @@ def _loop_parts(encoder: CNNAutoencoderEncoder, train: TrainingData, validation:
 
     return training.LoopParts(model=network, optimizer=optimizer, train_step=train_step, validate=validate,
                               scheduler=scheduler, steps_per_epoch=len(plan(0)), batch_plan=plan)
+
+
+def _label_targets(labels) -> np.ndarray:
+    """int64 class index per image, -1 where the label is empty."""
+    names = sorted({label for label in labels if label})
+    index = {name: position for position, name in enumerate(names)}
+    return np.array([index.get(label, -1) for label in labels], dtype=np.int64)

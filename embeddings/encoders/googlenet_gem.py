@@ -16,6 +16,9 @@ Choices where the paper is vague or cannot apply here:
   from 0 over that fraction of the optimiser steps. Both are off by default: a 70-epoch brain run
   with both on had a noisier and lower validation mAP at epoch 30 (best 0.65) than the default
   recipe's 0.82 after 24 epochs (docs/BENCHMARKS.md), so they are not yet shown to help;
+- opt-in auxiliary softmax (`--option softmax_weight=W`): a linear classifier on the embedding
+  adds W x cross-entropy to the ArcFace loss, a stronger gradient while ArcFace's margin is
+  still far from being met when training from scratch; the classifier is dropped after training;
 - the embedding (PReLU output) is L2-normalised at inference, so Euclidean ranking equals
   cosine ranking, which is what ArcFace trains.
 """
@@ -140,14 +143,18 @@ def _loop_parts(encoder: GoogLeNetGeMEncoder, head: ArcFaceHead, train: Training
                 targets: np.ndarray, options: TrainingOptions, device: torch.device) -> training.LoopParts:
     pixels = training.resize_square(train.images, options.img_size)  # (n, S, S) uint8, resized once
     validation_pixels = training.resize_square(validation.images, options.img_size)
-    model = nn.ModuleDict({"network": encoder.network, "head": head})
+    extra = options.extra or {}
+    softmax_weight = float(extra.get("softmax_weight", 0.0))
+    modules = {"network": encoder.network, "head": head}
+    if softmax_weight > 0:
+        modules["classifier"] = nn.Linear(encoder.dim, head.weight.shape[0]).to(device)
+    model = nn.ModuleDict(modules)
     optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate, weight_decay=5e-4)
     plan = lambda epoch: training.epoch_batches(len(pixels), options.batch_size, seed=options.seed, epoch=epoch)
     steps = len(plan(0))
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=options.learning_rate,
                                                     total_steps=max(options.epochs * steps, 2), pct_start=0.15)
     target_tensor = torch.from_numpy(targets)
-    extra = options.extra or {}
     warmup_steps = float(extra.get("arcface_margin_warmup", 0.0)) * options.epochs * steps
     augment_extra = bool(int(extra.get("augment_extra", 0)))
 
@@ -158,7 +165,11 @@ def _loop_parts(encoder: GoogLeNetGeMEncoder, head: ArcFaceHead, train: Training
         images = images.to(device)  # (B, 1, S, S)
         # the scheduler's step count survives a resume, so the ramp continues where it stopped
         head.margin_fraction = min(1.0, scheduler.last_epoch / warmup_steps) if warmup_steps > 0 else 1.0
-        return head(encoder.network(images), target_tensor[batch].to(device))
+        embeddings, batch_targets = encoder.network(images), target_tensor[batch].to(device)
+        loss = head(embeddings, batch_targets)
+        if softmax_weight > 0:
+            loss = loss + softmax_weight * F.cross_entropy(model["classifier"](embeddings), batch_targets)
+        return loss
 
     def validate() -> float:
         vectors = training.embed_in_batches(encoder.network, validation_pixels, device=device)

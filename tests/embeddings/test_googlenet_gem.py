@@ -102,3 +102,27 @@ def test_googlenet_offers_its_network_for_similarity_heatmaps():
     maps = similarity_heatmaps(encoder.embedding_module(), query, result)
 
     assert maps.query.shape == (64, 64) and maps.result.shape == (64, 64)
+
+
+def test_softmax_weight_adds_a_classifier_cross_entropy_to_the_arcface_loss():
+    from embeddings import training
+    from embeddings.encoders.googlenet_gem import _loop_parts
+
+    torch.manual_seed(0)
+    data = two_class_data(8, 0)
+    classes, targets = training.class_indices(data.labels)
+    encoder = GoogLeNetGeMEncoder(embedding_dim=64, img_size=32, classes=classes)
+    head = ArcFaceHead(64, len(classes), scale=16.0, margin_degrees=28.6)
+    batch = np.arange(6)
+
+    def first_loss(extra: dict) -> tuple[float, torch.nn.Module]:
+        options = TrainingOptions(epochs=1, img_size=32, batch_size=6, extra=extra)
+        parts = _loop_parts(encoder, head, data, data, targets, options, torch.device("cpu"))
+        parts.model.train()
+        return float(parts.train_step(batch, torch.Generator().manual_seed(0))), parts.model
+
+    arcface_only, plain_model = first_loss({})
+    combined, combined_model = first_loss({"softmax_weight": 1.0})
+
+    assert "classifier" not in plain_model and "classifier" in combined_model
+    assert combined > arcface_only + 1e-3  # the classifier's cross-entropy is positive
