@@ -12,10 +12,12 @@ paper is vague:
   sigmoid output, since pixels are scaled to [0, 1];
 - the embedding is the raw latent (Euclidean distance, as in the paper), not normalised;
 - no augmentation (reconstruction needs none); model selection by validation retrieval mAP;
-- opt-in (`--option metric_weight=A`): DDCML's discriminative loss (paper 000, embeddings/metric_loss.py)
-  on the flattened latent, loss = MSE + A x L_disc, so the labels used for model selection also
-  shape the latent's Euclidean geometry. Off by default (paper 001 is unsupervised); images with
-  an empty label take part in reconstruction only.
+- beyond paper 001, which is unsupervised: DDCML's discriminative loss (paper 000,
+  embeddings/metric_loss.py) on the flattened latent, loss = MSE + A x L_disc with A =
+  `metric_weight` (default 1, DDCML's alpha), so the labels that already choose the epoch also
+  shape the latent's Euclidean geometry. Images with an empty label only reconstruct;
+  `--option metric_weight=0` gives paper 001's plain autoencoder. Measured on modality retrieval
+  (docs/BENCHMARKS.md): mAP 0.826 without it, 0.983 with it, same data, 64 px.
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from embeddings.metric_loss import discriminative_loss
 
 FILTERS = 128
 KERAS_DECAY = 2e-5
+DDCML_ALPHA = 1.0  # weight of the discriminative loss, as in paper 000
 
 
 def _down(in_channels: int, out_channels: int) -> nn.Sequential:
@@ -67,7 +70,7 @@ class ConvAutoencoder(nn.Module):
 
 @register_encoder("cnn-autoencoder")
 class CNNAutoencoderEncoder(NetworkCheckpoint):
-    """Stride-2 convolutional autoencoder; the flattened latent is the embedding."""
+    """Stride-2 convolutional autoencoder (MSE + DDCML's discriminative loss); the flattened latent is the embedding."""
 
     trainable = True
 
@@ -114,7 +117,7 @@ def _loop_parts(encoder: CNNAutoencoderEncoder, train: TrainingData, validation:
     optimizer = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 / (1.0 + KERAS_DECAY * step))
     plan = lambda epoch: training.epoch_batches(len(pixels), options.batch_size, seed=options.seed, epoch=epoch)
-    metric_weight = float((options.extra or {}).get("metric_weight", 0.0))
+    metric_weight = float((options.extra or {}).get("metric_weight", DDCML_ALPHA))
     targets = torch.from_numpy(_label_targets(train.labels))  # -1 for unlabelled images
 
     def train_step(batch: np.ndarray, generator: torch.Generator) -> torch.Tensor:

@@ -72,14 +72,14 @@ def test_label_targets_leave_unlabelled_images_out_of_the_metric_loss():
     assert _label_targets(["CT", "", "MRI", "CT"]).tolist() == [0, -1, 1, 0]
 
 
-def test_metric_weight_adds_the_discriminative_loss_and_separates_classes():
+def test_default_training_adds_the_discriminative_loss_to_the_reconstruction():
     torch.set_num_threads(1)
     train, validation = two_class_data(12, 0), two_class_data(6, 1)
     validation.labels[0] = ""  # an unlabelled image only reconstructs
     options = lambda extra: TrainingOptions(epochs=6, img_size=16, batch_size=4, extra=extra)
 
-    plain = CNNAutoencoderEncoder.fit(train, validation, options({}))
-    metric = CNNAutoencoderEncoder.fit(train, validation, options({"metric_weight": 1.0}))
+    plain = CNNAutoencoderEncoder.fit(train, validation, options({"metric_weight": 0}))
+    metric = CNNAutoencoderEncoder.fit(train, validation, options({}))
 
     assert metric.history[0]["loss"] > plain.history[0]["loss"]  # the same MSE plus a positive term
     assert metric.history[-1]["loss"] < metric.history[0]["loss"]
