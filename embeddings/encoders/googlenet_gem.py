@@ -17,8 +17,9 @@ Choices where the paper is vague or cannot apply here:
   with both on had a noisier and lower validation mAP at epoch 30 (best 0.65) than the default
   recipe's 0.82 after 24 epochs (docs/BENCHMARKS.md), so they are not yet shown to help;
 - opt-in auxiliary softmax (`--option softmax_weight=W`): a linear classifier on the embedding
-  adds W x cross-entropy to the ArcFace loss, a stronger gradient while ArcFace's margin is
-  still far from being met when training from scratch; the classifier is dropped after training;
+  adds W x cross-entropy to the ArcFace loss; the classifier is dropped after training. Off by
+  default: in 110-epoch brain runs it validated higher (0.937 vs 0.922) but retrieved the
+  held-out patients worse (mAP 0.942 vs 0.960, docs/BENCHMARKS.md);
 - the embedding (PReLU output) is L2-normalised at inference, so Euclidean ranking equals
   cosine ranking, which is what ArcFace trains.
 """
