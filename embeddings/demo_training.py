@@ -29,9 +29,9 @@ class DemoPlan:
 DEMO_PLANS = (
     DemoPlan("googlenet-gem-arcface", 0.65, TrainingOptions(epochs=8, img_size=64, batch_size=32, learning_rate=2e-3,
                                                             patience=3, extra={"embedding_dim": 256})),
-    # 12 epochs: ~1 min on one core; with the discriminative loss it validated 0.535 vs the baseline's 0.505
+    # 12 epochs, no early stop (validation is noisy this early; the budget bounds time): ~1 min on one core
     DemoPlan("cnn-autoencoder", 0.35, TrainingOptions(epochs=12, img_size=64, batch_size=32, learning_rate=1e-3,
-                                                      patience=4, extra={})),
+                                                      patience=12, extra={})),
 )
 
 
