@@ -15,7 +15,7 @@ paper is vague:
 - beyond paper 001, which is unsupervised: DDCML's discriminative loss (paper 000,
   embeddings/metric_loss.py) on the flattened latent, loss = MSE + A x L_disc with A =
   `metric_weight` (default 1, DDCML's alpha), so the labels that already choose the epoch also
-  shape the latent's Euclidean geometry. Images with an empty label only reconstruct;
+  shape the latent's Euclidean geometry (training_service hands fit() labelled images only);
   `--option metric_weight=0` gives paper 001's plain autoencoder. Measured on modality retrieval
   (docs/BENCHMARKS.md): mAP 0.826 without it, 0.983 with it, same data, 64 px.
 """
@@ -118,16 +118,14 @@ def _loop_parts(encoder: CNNAutoencoderEncoder, train: TrainingData, validation:
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 / (1.0 + KERAS_DECAY * step))
     plan = lambda epoch: training.epoch_batches(len(pixels), options.batch_size, seed=options.seed, epoch=epoch)
     metric_weight = float((options.extra or {}).get("metric_weight", DDCML_ALPHA))
-    targets = torch.from_numpy(_label_targets(train.labels))  # -1 for unlabelled images
+    targets = torch.from_numpy(training.class_indices(train.labels)[1]).to(device)  # (n,) class per image
 
     def train_step(batch: np.ndarray, generator: torch.Generator) -> torch.Tensor:
         images = training.to_tensor(pixels[batch], device)  # (B, 1, S, S)
         latents = network.encoder(images)
         loss = F.mse_loss(network.decoder(latents), images)
-        labelled = targets[batch] >= 0
-        if metric_weight > 0 and labelled.any():
-            loss = loss + metric_weight * discriminative_loss(latents.flatten(1)[labelled.to(device)],
-                                                              targets[batch][labelled].to(device), generator)
+        if metric_weight > 0:
+            loss = loss + metric_weight * discriminative_loss(latents.flatten(1), targets[batch], generator)
         return loss
 
     def validate() -> float:
@@ -136,10 +134,3 @@ def _loop_parts(encoder: CNNAutoencoderEncoder, train: TrainingData, validation:
 
     return training.LoopParts(model=network, optimizer=optimizer, train_step=train_step, validate=validate,
                               scheduler=scheduler, steps_per_epoch=len(plan(0)), batch_plan=plan)
-
-
-def _label_targets(labels) -> np.ndarray:
-    """int64 class index per image, -1 where the label is empty."""
-    names = sorted({label for label in labels if label})
-    index = {name: position for position, name in enumerate(names)}
-    return np.array([index.get(label, -1) for label in labels], dtype=np.int64)

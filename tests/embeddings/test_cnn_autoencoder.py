@@ -66,16 +66,9 @@ def test_checkpoint_round_trip_gives_identical_embeddings(fitted, tmp_path):
     assert loaded.version == "v1" and loaded.config() == fitted.encoder.config()
 
 
-def test_label_targets_leave_unlabelled_images_out_of_the_metric_loss():
-    from embeddings.encoders.cnn_autoencoder import _label_targets
-
-    assert _label_targets(["CT", "", "MRI", "CT"]).tolist() == [0, -1, 1, 0]
-
-
 def test_default_training_adds_the_discriminative_loss_to_the_reconstruction():
     torch.set_num_threads(1)
     train, validation = two_class_data(12, 0), two_class_data(6, 1)
-    validation.labels[0] = ""  # an unlabelled image only reconstructs
     options = lambda extra: TrainingOptions(epochs=6, img_size=16, batch_size=4, extra=extra)
 
     plain = CNNAutoencoderEncoder.fit(train, validation, options({"metric_weight": 0}))
