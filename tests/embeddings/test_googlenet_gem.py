@@ -119,7 +119,7 @@ def test_softmax_weight_adds_a_classifier_cross_entropy_to_the_arcface_loss():
         options = TrainingOptions(epochs=1, img_size=32, batch_size=6, extra=extra)
         parts = _loop_parts(encoder, head, data, data, targets, options, torch.device("cpu"))
         parts.model.train()
-        return float(parts.train_step(batch, torch.Generator().manual_seed(0))), parts.model
+        return float(parts.train_step(batch, torch.Generator().manual_seed(0)).detach()), parts.model
 
     arcface_only, plain_model = first_loss({})
     combined, combined_model = first_loss({"softmax_weight": 1.0})
