@@ -105,3 +105,30 @@ def test_educator_renames_describes_and_shares_a_set_with_one_group_only(live_se
     expect(stranger.locator(".set-item")).to_have_count(0)
 
     assert not errors + student_errors + stranger_errors, "JavaScript errors on the page"
+
+
+def test_notes_typed_but_not_saved_survive_a_redraw_of_the_set(live_server, draft_set, page_as):
+    """Coming back to the tab reloads the set from the server; what the educator was typing must stay."""
+    from browser.models import TeachingCase
+
+    educator, teaching_set = draft_set
+    tab, errors = watched_tab(page_as, educator)
+    open_teaching_tab(tab, live_server.url)
+    tab.click(".set-item:has-text('Draft set')")
+    first_note = tab.locator("#teaching-set-page .case-card").first.locator(".case-note-input")
+    expect(first_note).to_have_value("Enhancing rim in Tr-gl_1131.png.")
+    first_note.fill("Typed, not saved yet.")
+
+    drawn_before = tab.locator("#teaching-set-page .case-card").first.element_handle()
+    tab.click("#tab-list")
+    tab.click("#tab-teaching")
+    tab.wait_for_function("card => !card.isConnected", arg=drawn_before)  # the set was drawn again
+    expect(tab.locator("#teaching-set-page .case-card")).to_have_count(2)
+    expect(first_note).to_have_value("Typed, not saved yet.")
+
+    tab.locator("#teaching-set-page .case-card").first.locator(".case-save").click()
+    expect(tab.locator(".workspace-message")).to_have_text("Notes saved.")
+    notes = list(TeachingCase.objects.filter(teaching_set=teaching_set).order_by("position")
+                 .values_list("teaching_note", flat=True))
+    assert notes == ["Typed, not saved yet.", "Enhancing rim in Tr-gl_0641.png."]
+    assert errors == []

@@ -28,8 +28,11 @@ function readOnlyNote(titleKey, text, className) {
 }
 
 function editableNotes(teachingCase, handlers) {
-  const note = textArea(`case-note-${teachingCase.id}`, "teaching.note", teachingCase.teaching_note, "case-note-input");
-  const findings = textArea(`case-findings-${teachingCase.id}`, "teaching.findings", teachingCase.key_findings, "case-findings-input");
+  const typed = handlers.typedNotes(teachingCase.id);
+  const note = textArea(`case-note-${teachingCase.id}`, "teaching.note", typed.teachingNote ?? teachingCase.teaching_note, "case-note-input");
+  const findings = textArea(`case-findings-${teachingCase.id}`, "teaching.findings", typed.keyFindings ?? teachingCase.key_findings, "case-findings-input");
+  note.field.addEventListener("input", () => handlers.onType(teachingCase.id, { teachingNote: note.field.value }));
+  findings.field.addEventListener("input", () => handlers.onType(teachingCase.id, { keyFindings: findings.field.value }));
   const save = button(t("teaching.save"), { className: "button primary case-save", onClick: () =>
     handlers.onAnnotate(teachingCase, { teachingNote: note.field.value, keyFindings: findings.field.value }) });
   return [note.wrapper, findings.wrapper, save];
@@ -60,6 +63,8 @@ export class TeachingSetPage {
     this.set = null;
     this.message = null;
     this.draft = null; // title and description as typed, kept while the server refuses them
+    // Notes typed but not yet saved, by case id: any redraw (a case added from the graph, a reload) keeps them.
+    this.typedNotes = new Map();
     this.groups = null; // the groups the set may be shared with, listed once for an editor
     this.groupsError = null;
     this.groupsRequest = null;
@@ -76,6 +81,7 @@ export class TeachingSetPage {
   }
 
   show(set, message = null) {
+    if (set.id !== this.set?.id) this.typedNotes.clear();
     this.set = set;
     this.message = message;
     this.draft = null;
@@ -104,6 +110,8 @@ export class TeachingSetPage {
     this.container.dataset.canEdit = String(set.can_edit);
     const handlers = {
       onAnnotate: (teachingCase, notes) => this.annotate(teachingCase, notes),
+      onType: (caseId, notes) => this.typedNotes.set(caseId, { ...this.typedNotes.get(caseId), ...notes }),
+      typedNotes: (caseId) => this.typedNotes.get(caseId) || {},
       onMove: (from, to) => this.move(from, to),
       onRemove: (teachingCase) => this.remove(teachingCase),
     };
@@ -174,6 +182,7 @@ export class TeachingSetPage {
   annotate(teachingCase, notes) {
     return this.run(async () => {
       const saved = await api.annotateTeachingCase(this.set.id, teachingCase.id, notes);
+      this.typedNotes.delete(saved.id);
       this.set.cases = this.set.cases.map((c) => (c.id === saved.id ? saved : c));
     }, t("teaching.saved"));
   }

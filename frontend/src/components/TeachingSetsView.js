@@ -28,8 +28,9 @@ export class TeachingSetsView {
 
   /** The list and the open set again (cases may have been added from the graph or the list meanwhile). */
   async reload() {
+    const openSetId = this.page.set?.id; // read first: a set opened while the list loads needs no second fetch
     await this.load();
-    if (this.page.set) await this.open(this.page.set.id);
+    if (openSetId !== undefined && this.page.set?.id === openSetId) await this.open(openSetId);
   }
 
   async open(setId) {
