@@ -29,7 +29,7 @@ from embeddings.splits import patient_split
 
 logger = logging.getLogger(__name__)
 
-VALIDATION_FRACTION = 0.2
+MAX_VALIDATION_FRACTION = 0.5
 
 
 def train_encoder_version(*, name: str, dataset_dirs: Sequence[str | Path], options: TrainingOptions,
@@ -45,7 +45,7 @@ def train_encoder_version(*, name: str, dataset_dirs: Sequence[str | Path], opti
     encoder_class = _trainable_class(name)
     images = sample_groups(read_labelled_folders(dataset_dirs, label_column=label_column).labelled(),
                            max_images, seed=options.seed)
-    train, validation = _split(images, seed=options.seed)
+    train, validation = _split(images, seed=options.seed, fraction=options.validation_fraction)
     run = _start_or_resume_run(name, images, dataset_dirs, options, label_column, max_images)
     try:
         result = encoder_class.fit(_training_data(train), _training_data(validation),
@@ -63,10 +63,13 @@ def _trainable_class(name: str) -> type[Encoder]:
     return encoder_class
 
 
-def _split(images: LabelledImages, *, seed: int) -> tuple[LabelledImages, LabelledImages]:
+def _split(images: LabelledImages, *, seed: int, fraction: float) -> tuple[LabelledImages, LabelledImages]:
+    if not 0 < fraction <= MAX_VALIDATION_FRACTION:
+        raise TrainingError(f"the validation fraction must be above 0 and at most {MAX_VALIDATION_FRACTION}, "
+                            f"got {fraction}")
     if len(images) < 4:
         raise DatasetError(f"need at least 4 labelled images to train, found {len(images)}")
-    kept, held_out = patient_split(images.groups, held_out_fraction=VALIDATION_FRACTION, seed=seed,
+    kept, held_out = patient_split(images.groups, held_out_fraction=fraction, seed=seed,
                                    labels=images.labels)
     if len(held_out) == 0 or len(kept) == 0:
         raise DatasetError("the images belong to too few patients for a train/validation split")

@@ -81,6 +81,7 @@ class TrainingOptions:
     device: str = "auto"  # auto, cpu or cuda
     seed: int = 0
     patience: int = 5  # early stopping: epochs without validation improvement
+    validation_fraction: float = 0.2  # share of patients held out for early stopping and activation
     work_dir: Path | None = None  # where fit() keeps resumable state between epochs
     extra: dict | None = None  # encoder-specific settings (embedding_dim, margin, ...)
 

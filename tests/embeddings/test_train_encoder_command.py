@@ -1,5 +1,6 @@
 """manage.py train_encoder and train_encoder_task: checkpoints, versions, activation, resume, bad arguments."""
 import json
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -110,3 +111,22 @@ def test_missing_folder_is_refused(tmp_path):
 def test_malformed_option_is_refused(two_class_folder):
     with pytest.raises(CommandError, match="KEY=VALUE"):
         call_command("train_encoder", "cnn-autoencoder", "--dataset", str(two_class_folder), "--option", "depth")
+
+
+def _validation_images(run) -> int:
+    return json.loads((Path(run.encoder_version.checkpoint_path) / "training.json").read_text())["validation_images"]
+
+
+def test_validation_fraction_sets_how_many_patients_are_held_out(two_class_folder):
+    default = _train(two_class_folder)
+    half = _train(two_class_folder, "--validation-fraction", "0.5")
+
+    assert (_validation_images(default), _validation_images(half)) == (4, 8)  # 8 patients of 2 images
+    assert half.options["validation_fraction"] == 0.5
+
+
+@pytest.mark.parametrize("fraction", ["0", "0.6", "-0.1"])
+def test_validation_fraction_outside_its_range_is_refused(two_class_folder, fraction):
+    with pytest.raises(CommandError, match=rf"validation fraction must be above 0 and at most 0.5, got {fraction}"):
+        _train(two_class_folder, "--validation-fraction", fraction)
+    assert not EncoderVersion.objects.exists()

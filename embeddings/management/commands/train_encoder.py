@@ -37,6 +37,8 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=32)
         parser.add_argument("--lr", type=float, default=1e-3, help="(peak) learning rate")
         parser.add_argument("--patience", type=int, default=5, help="early stopping: epochs without improvement")
+        parser.add_argument("--validation-fraction", type=float, default=0.2,
+                            help="share of patients held out for early stopping and activation (0 < F <= 0.5)")
         parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--label-column", default="label")
@@ -51,7 +53,8 @@ class Command(BaseCommand):
         training_options = TrainingOptions(
             epochs=options["epochs"], img_size=options["img_size"] or default_img_size(options["name"]),
             batch_size=options["batch"], learning_rate=options["lr"], device=options["device"],
-            seed=options["seed"], patience=options["patience"], extra=parse_extra_options(options["option"]))
+            seed=options["seed"], patience=options["patience"],
+            validation_fraction=options["validation_fraction"], extra=parse_extra_options(options["option"]))
         try:
             run = train_encoder_version(
                 name=options["name"], dataset_dirs=options["dataset"], options=training_options,
