@@ -141,11 +141,6 @@ def _train_one_epoch(stage: Stage, optimizer, batch_size: int, generator: torch.
     return float(np.mean(losses)) if losses else float("nan")
 
 
-def extra(options: TrainingOptions, key: str, default):
-    """An encoder-specific setting from options.extra."""
-    return (options.extra or {}).get(key, default)
-
-
 def encoder_kwargs(encoder_class, options: TrainingOptions) -> dict:
     """Constructor arguments: size from options.img_size, anything else the constructor accepts
     from options.extra (reduction, pca_dim, widths, middle_repeats, ...)."""

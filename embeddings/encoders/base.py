@@ -8,6 +8,8 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
+from embeddings.errors import TrainingError
+
 
 @dataclass(frozen=True)
 class InputSpec:
@@ -84,6 +86,24 @@ class TrainingOptions:
     validation_fraction: float = 0.2  # share of patients held out for early stopping and activation
     work_dir: Path | None = None  # where fit() keeps resumable state between epochs
     extra: dict | None = None  # encoder-specific settings (embedding_dim, margin, ...)
+
+    def setting(self, key: str, default: int | float | str):
+        """extra[key] (or `default`) as the type of `default`; a TrainingError names a wrong one.
+
+        Values come from `--option KEY=VALUE` (already int, float or str) or from a task's JSON.
+        """
+        value = (self.extra or {}).get(key, default)
+        kind = type(default)
+        if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if kind is int and isinstance(value, (int, float)) and not isinstance(value, bool) and value == int(value):
+            return int(value)
+        if kind is str and isinstance(value, str):
+            return value
+        raise TrainingError(f"--option {key} takes {_KIND_NAMES[kind]}, got {value!r}")
+
+
+_KIND_NAMES = {int: "a whole number", float: "a number", str: "text"}
 
 
 @dataclass

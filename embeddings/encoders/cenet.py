@@ -18,7 +18,7 @@ from torchvision.models.resnet import BasicBlock
 from embeddings.encoders.base import FitResult, TrainingData, TrainingOptions
 from embeddings.encoders.cenet_common import MapEncoder
 from embeddings.encoders.registry import register_encoder
-from embeddings.training_cenet import extra, finish_fit, prepare, run_stage, segmentation_stage, start_fit
+from embeddings.training_cenet import finish_fit, prepare, run_stage, segmentation_stage, start_fit
 
 RESNET34_WIDTHS = (64, 128, 256, 512)
 RESNET34_DEPTHS = (3, 4, 6, 3)
@@ -188,7 +188,7 @@ def train_cenet_segmentation(encoder: MapEncoder, train: TrainingData, validatio
     size, method = encoder.input_spec.size, encoder.architecture["mask_method"]
     train_data = prepare(train, size, mask_method=method)
     validation_data = prepare(validation, size, mask_method=method)
-    epochs = extra(options, "segmentation_epochs", options.epochs)
+    epochs = options.setting("segmentation_epochs", options.epochs)
     stage = segmentation_stage(encoder.networks["cenet"], train_data, validation_data, epochs=epochs, device=device)
     history = run_stage(stage, options, generator=generator, device=device, progress=progress)
     return train_data, validation_data, history

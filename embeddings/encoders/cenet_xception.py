@@ -30,7 +30,7 @@ from embeddings.encoders.cenet import RESNET34_DEPTHS, RESNET34_WIDTHS, CENet, r
 from embeddings.encoders.cenet_common import MapEncoder
 from embeddings.encoders.registry import register_encoder
 from embeddings.encoders.xception import Xception, XceptionConfig
-from embeddings.training_cenet import (accuracy, class_names, classification_stage, extra, finish_fit, label_indices,
+from embeddings.training_cenet import (accuracy, class_names, classification_stage, finish_fit, label_indices,
                                        run_in_batches, run_stage, score_maps, start_fit)
 
 
@@ -100,7 +100,7 @@ def train_xception_on_rmp(encoder: CENetXceptionEncoder, train_labels, validatio
         return {**score, "validation_accuracy": accuracy(logits, validation_targets)}
 
     stage = classification_stage(xception, train_rmp, label_indices(train_labels, classes), evaluate,
-                                 epochs=extra(options, "classification_epochs", options.epochs))
+                                 epochs=options.setting("classification_epochs", options.epochs))
     history = run_stage(stage, options, generator=generator, device=device, progress=progress,
                         epoch_offset=epoch_offset)
     cenet.requires_grad_(True)

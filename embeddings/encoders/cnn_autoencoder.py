@@ -96,11 +96,10 @@ class CNNAutoencoderEncoder(NetworkCheckpoint):
     @classmethod
     def fit(cls, train: TrainingData, validation: TrainingData, options: TrainingOptions, *,
             progress=None) -> FitResult:
-        extra = options.extra or {}
         training.seed_everything(options.seed)
         device = training.choose_device(options.device)
-        encoder = cls(img_size=options.img_size, depth=int(extra.get("depth", 4)),
-                      latent_channels=int(extra.get("latent_channels", 16)))
+        encoder = cls(img_size=options.img_size, depth=options.setting("depth", 4),
+                      latent_channels=options.setting("latent_channels", 16))
         encoder.place_on(device)
         parts = _loop_parts(encoder, train, validation, options, device)
         result = training.run_training_loop(parts, options, progress=progress, description="cnn-autoencoder")
@@ -117,7 +116,7 @@ def _loop_parts(encoder: CNNAutoencoderEncoder, train: TrainingData, validation:
     optimizer = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 / (1.0 + KERAS_DECAY * step))
     plan = lambda epoch: training.epoch_batches(len(pixels), options.batch_size, seed=options.seed, epoch=epoch)
-    metric_weight = float((options.extra or {}).get("metric_weight", DDCML_ALPHA))
+    metric_weight = options.setting("metric_weight", float(DDCML_ALPHA))
     targets = torch.from_numpy(training.class_indices(train.labels)[1]).to(device)  # (n,) class per image
 
     def train_step(batch: np.ndarray, generator: torch.Generator) -> torch.Tensor:

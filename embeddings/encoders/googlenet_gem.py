@@ -125,14 +125,13 @@ class GoogLeNetGeMEncoder(NetworkCheckpoint):
     @classmethod
     def fit(cls, train: TrainingData, validation: TrainingData, options: TrainingOptions, *,
             progress=None) -> FitResult:
-        extra = options.extra or {}
         training.seed_everything(options.seed)
         device = training.choose_device(options.device)
         classes, targets = training.class_indices(train.labels)
-        encoder = cls(embedding_dim=int(extra.get("embedding_dim", 256)), img_size=options.img_size, classes=classes)
+        encoder = cls(embedding_dim=options.setting("embedding_dim", 256), img_size=options.img_size, classes=classes)
         encoder.place_on(device)
-        head = ArcFaceHead(encoder.dim, len(classes), scale=float(extra.get("arcface_scale", 64.0)),
-                           margin_degrees=float(extra.get("arcface_margin_degrees", 28.6))).to(device)
+        head = ArcFaceHead(encoder.dim, len(classes), scale=options.setting("arcface_scale", 64.0),
+                           margin_degrees=options.setting("arcface_margin_degrees", 28.6)).to(device)
         parts = _loop_parts(encoder, head, train, validation, targets, options, device)
         result = training.run_training_loop(parts, options, progress=progress, description="googlenet-gem-arcface")
         encoder.place_on("cpu")
@@ -144,8 +143,7 @@ def _loop_parts(encoder: GoogLeNetGeMEncoder, head: ArcFaceHead, train: Training
                 targets: np.ndarray, options: TrainingOptions, device: torch.device) -> training.LoopParts:
     pixels = training.resize_square(train.images, options.img_size)  # (n, S, S) uint8, resized once
     validation_pixels = training.resize_square(validation.images, options.img_size)
-    extra = options.extra or {}
-    softmax_weight = float(extra.get("softmax_weight", 0.0))
+    softmax_weight = options.setting("softmax_weight", 0.0)
     modules = {"network": encoder.network, "head": head}
     if softmax_weight > 0:
         modules["classifier"] = nn.Linear(encoder.dim, head.weight.shape[0]).to(device)
@@ -156,8 +154,8 @@ def _loop_parts(encoder: GoogLeNetGeMEncoder, head: ArcFaceHead, train: Training
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=options.learning_rate,
                                                     total_steps=max(options.epochs * steps, 2), pct_start=0.15)
     target_tensor = torch.from_numpy(targets)
-    warmup_steps = float(extra.get("arcface_margin_warmup", 0.0)) * options.epochs * steps
-    augment_extra = bool(int(extra.get("augment_extra", 0)))
+    warmup_steps = options.setting("arcface_margin_warmup", 0.0) * options.epochs * steps
+    augment_extra = bool(options.setting("augment_extra", 0))
 
     def train_step(batch: np.ndarray, generator: torch.Generator) -> torch.Tensor:
         images = training.augment(training.to_tensor(pixels[batch]), generator, shift=0.08 if augment_extra else 0.0)

@@ -26,7 +26,7 @@ from torch.nn import functional as F
 from embeddings.encoders.base import FitResult, TrainingData, TrainingOptions
 from embeddings.encoders.cenet_common import MapEncoder
 from embeddings.encoders.registry import register_encoder
-from embeddings.training_cenet import (Stage, class_names, contrastive_loss, extra, finish_fit, label_indices,
+from embeddings.training_cenet import (Stage, class_names, contrastive_loss, finish_fit, label_indices,
                                        prepare, retrieval_score, run_stage, segmentation_stage, start_fit)
 
 UNET_DEPTH = 4  # poolings, as in Ronneberger et al.
@@ -108,13 +108,13 @@ class UNetEncoder(MapEncoder):
         validation_data = prepare(validation, size, mask_method=method)
         unet = encoder.networks["unet"]
         segmentation = segmentation_stage(unet, train_data, validation_data, device=device,
-                                          epochs=extra(options, "segmentation_epochs", options.epochs))
+                                          epochs=options.setting("segmentation_epochs", options.epochs))
         history = run_stage(segmentation, options, generator=generator, device=device, progress=progress)
         second = Stage(cls.second_stage, [unet],
                        [train_data.pixels, label_indices(train.labels, encoder.architecture["classes"])],
                        lambda batch: encoder.second_stage_loss(*batch),
                        lambda: retrieval_score(encoder, train_data, validation_data),
-                       extra(options, "second_stage_epochs", options.epochs), keep_best=True)
+                       options.setting("second_stage_epochs", options.epochs), keep_best=True)
         history += run_stage(second, options, generator=generator, device=device, progress=progress,
                              epoch_offset=len(history))
         return finish_fit(encoder, train_data, validation_data, history)

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from embeddings.encoders.base import FitResult, TrainingData, TrainingOptions
 from embeddings.encoders.cenet_common import MapEncoder
 from embeddings.encoders.registry import register_encoder
-from embeddings.training_cenet import (accuracy, class_names, classification_stage, extra, finish_fit, label_indices,
+from embeddings.training_cenet import (accuracy, class_names, classification_stage, finish_fit, label_indices,
                                        prepare, retrieval_score, run_in_batches, run_stage, start_fit)
 
 
@@ -160,6 +160,6 @@ class XceptionEncoder(MapEncoder):
                     "validation_accuracy": accuracy(logits, validation_targets)}
 
         stage = classification_stage(network, train_data.pixels, label_indices(train.labels, classes), evaluate,
-                                     epochs=extra(options, "classification_epochs", options.epochs))
+                                     epochs=options.setting("classification_epochs", options.epochs))
         history = run_stage(stage, options, generator=generator, device=device, progress=progress)
         return finish_fit(encoder, train_data, validation_data, history)

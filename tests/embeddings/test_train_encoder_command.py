@@ -130,3 +130,23 @@ def test_validation_fraction_outside_its_range_is_refused(two_class_folder, frac
     with pytest.raises(CommandError, match=rf"validation fraction must be above 0 and at most 0.5, got {fraction}"):
         _train(two_class_folder, "--validation-fraction", fraction)
     assert not EncoderVersion.objects.exists()
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("metric_weight=abc", "--option metric_weight takes a number, got 'abc'"),
+    ("depth=2.5", "--option depth takes a whole number, got 2.5"),
+])
+def test_an_option_of_the_wrong_type_is_refused_by_name_and_nothing_is_written(two_class_folder, option, message):
+    with pytest.raises(CommandError, match=message):
+        _train(two_class_folder, "--option", option)
+    assert not EncoderVersion.objects.exists()
+    assert TrainingRun.objects.get().status == TrainingRun.Status.FAILED
+
+
+def test_settings_take_the_type_of_their_default():
+    options = TrainingOptions(extra={"embedding_dim": 128.0, "arcface_scale": 30, "reduction": "pca"})
+
+    assert options.setting("embedding_dim", 256) == 128 and type(options.setting("embedding_dim", 256)) is int
+    assert options.setting("arcface_scale", 64.0) == 30.0 and type(options.setting("arcface_scale", 64.0)) is float
+    assert options.setting("reduction", "gem") == "pca"
+    assert options.setting("absent", 0.5) == 0.5
