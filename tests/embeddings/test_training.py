@@ -131,3 +131,36 @@ def test_augment_shift_translates_the_content():
                              flip=False, shift=0.25)
     centre = lambda image: (image[0, 0].nonzero().float().mean(0))
     assert float((centre(moved) - centre(batch)).abs().max()) >= 1.0
+
+
+def test_weight_average_moves_towards_the_weights_and_is_only_applied_inside_its_block():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.BatchNorm1d(1))
+    torch.nn.init.zeros_(model[0].weight)
+    average = training.WeightAverage(model, decay=0.75)
+    with torch.no_grad():
+        model[0].weight.fill_(4.0)
+    average.update(model)
+
+    assert average.average["0.weight"].tolist() == [[1.0, 1.0]]  # 0.75 * 0 + 0.25 * 4
+    with average.applied(model):
+        assert model[0].weight.tolist() == [[1.0, 1.0]]
+    assert model[0].weight.tolist() == [[4.0, 4.0]]
+
+
+def test_training_with_a_weight_average_keeps_the_average_and_resumes_it(tmp_path):
+    options = TrainingOptions(epochs=3, img_size=16, batch_size=4, work_dir=tmp_path / "work",
+                              extra={"weight_average_decay": 0.9})
+    plain = CNNAutoencoderEncoder.fit(two_class_data(8, 0), two_class_data(8, 1),
+                                      dataclasses.replace(options, work_dir=None, extra=None))
+    uninterrupted = CNNAutoencoderEncoder.fit(two_class_data(8, 0), two_class_data(8, 1), dataclasses.replace(options, work_dir=None))
+
+    with pytest.raises(KeyboardInterrupt):
+        CNNAutoencoderEncoder.fit(two_class_data(8, 0), two_class_data(8, 1), options, progress=_interrupt_after_first_epoch)
+    resumed = CNNAutoencoderEncoder.fit(two_class_data(8, 0), two_class_data(8, 1), options)
+
+    images = two_class_data(8, 1).images
+    assert [e["loss"] for e in uninterrupted.history] == pytest.approx([e["loss"] for e in plain.history])
+    assert not np.allclose(uninterrupted.encoder.embed(images), plain.encoder.embed(images))
+    np.testing.assert_allclose(resumed.encoder.embed(images), uninterrupted.encoder.embed(images), rtol=1e-5, atol=1e-6)
+    assert [e["validation_metric"] for e in resumed.history] == \
+        pytest.approx([e["validation_metric"] for e in uninterrupted.history])
