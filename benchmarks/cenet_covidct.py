@@ -27,6 +27,7 @@ import torch
 from PIL import Image
 
 from embeddings.encoders.base import TrainingData, TrainingOptions
+from embeddings.management.commands.train_encoder import parse_extra_options
 from embeddings.encoders.cenet_common import MapReducer
 from embeddings.encoders.registry import get_encoder_class
 
@@ -140,12 +141,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="use about this many images (smoke runs)")
     parser.add_argument("--tiny", action="store_true", help="tiny networks (smoke runs)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/cenet_bench"))
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="encoder setting as in train_encoder, e.g. classification_epochs=30")
     parser.add_argument("--from-checkpoints", type=Path, default=None,
                         help="score encoders saved by an earlier run in this folder instead of training them")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     train, validation, test = split_data(load_covid_ct(args.dataset, args.limit), args.seed)
-    extra = (TINY if args.tiny else {}) | {"pca_dim": args.pca_dim}
+    extra = (TINY if args.tiny else {}) | {"pca_dim": args.pca_dim} | parse_extra_options(args.option)
     options = TrainingOptions(epochs=args.epochs, img_size=args.img_size, batch_size=args.batch_size,
                               seed=args.seed, device="cpu", extra=extra)
     results = {"command_args": {k: str(v) for k, v in vars(args).items()}, "torch_threads": torch.get_num_threads(),
