@@ -135,6 +135,7 @@ def main() -> None:
     parser.add_argument("--encoders", nargs="+", default=list(ENCODERS), choices=ENCODERS)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--img-size", type=int, default=128)
+    parser.add_argument("--patience", type=int, default=5, help="early stopping within each stage")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--pca-dim", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
@@ -150,7 +151,7 @@ def main() -> None:
     train, validation, test = split_data(load_covid_ct(args.dataset, args.limit), args.seed)
     extra = (TINY if args.tiny else {}) | {"pca_dim": args.pca_dim} | parse_extra_options(args.option)
     options = TrainingOptions(epochs=args.epochs, img_size=args.img_size, batch_size=args.batch_size,
-                              seed=args.seed, device="cpu", extra=extra)
+                              seed=args.seed, patience=args.patience, device="cpu", extra=extra)
     results = {"command_args": {k: str(v) for k, v in vars(args).items()}, "torch_threads": torch.get_num_threads(),
                "sizes": {"fit_train": len(train.labels), "fit_validation": len(validation.labels),
                          "test": len(test.labels)}, "encoders": {}}
