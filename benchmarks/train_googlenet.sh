@@ -3,7 +3,7 @@
 # evaluation (with the baseline) against its held-out part. Own CBIR_VAR_DIR: the dev database is untouched.
 #   DATASET=covid_ct EPOCHS=30 IMG_SIZE=96 benchmarks/train_googlenet.sh
 # EXTRA="--option softmax_weight=1" passes further train_encoder options; PATIENCE (default 20);
-# VAL_FRACTION (default 0.2): share of the training part held out for early stopping.
+# VAL_FRACTION (default 0.2): share of the training part held out for early stopping; SEED (default 0).
 set -euo pipefail
 # one thread: on a shared 2-core machine two spinning OpenMP threads per process are several times slower
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
@@ -17,7 +17,7 @@ mkdir -p "$CBIR_VAR_DIR"
 start=$(date +%s)
 .venv/bin/python manage.py train_encoder --skip-checks googlenet-gem-arcface --dataset "$SPLITS/$DATASET-train" \
     --epochs "${EPOCHS:-30}" --img-size "${IMG_SIZE:-128}" --batch 32 --lr "${LR:-1e-3}" --patience "${PATIENCE:-20}" \
-    --validation-fraction "${VAL_FRACTION:-0.2}" --seed 0 --activate ${EXTRA:-} \
+    --validation-fraction "${VAL_FRACTION:-0.2}" --seed "${SEED:-0}" --activate ${EXTRA:-} \
     --option arcface_scale="${ARCFACE_SCALE:-64}" --option arcface_margin_degrees="${ARCFACE_MARGIN:-28.6}"
 echo "training wall-clock seconds: $(( $(date +%s) - start ))"
 .venv/bin/python manage.py evaluate --skip-checks --reference "$SPLITS/$DATASET-train" --queries "$SPLITS/$DATASET-test" \
