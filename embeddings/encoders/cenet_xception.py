@@ -11,7 +11,10 @@ Choices where the paper is vague:
   default S = 128.
 - CE-Net is trained first (segmentation, Dice + BCE, on the caller's masks or on masks derived
   by embeddings.masks), then frozen; the Xception is trained on its RMP encodings with
-  cross-entropy on diagnosis, keeping the epoch with the best validation P@10.
+  cross-entropy on diagnosis, keeping the epoch with the best validation P@10. The paper gives
+  no epoch count for this stage; `--option classification_epochs=N` sets it (default: the
+  run's epochs). On COVID-CT, 40 epochs after 5 of CE-Net gave test P@10 0.579 against 0.531
+  with 5 (docs/BENCHMARKS.md): from random weights this stage learns slowly.
 - Both stages start from random weights (no ImageNet weights can be fetched here) and train on
   the caller's training set (the paper trained Xception on the SARS-CoV-2 CT-scan dataset).
 - `reduction` makes the vector searchable: `none` (the paper's full vector), `pool` (global
