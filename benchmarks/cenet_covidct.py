@@ -27,9 +27,9 @@ import torch
 from PIL import Image
 
 from embeddings.encoders.base import TrainingData, TrainingOptions
-from embeddings.management.commands.train_encoder import parse_extra_options
 from embeddings.encoders.cenet_common import MapReducer
 from embeddings.encoders.registry import get_encoder_class
+from embeddings.management.commands.train_encoder import parse_extra_options
 
 ENCODERS = ("cenet-xception", "cenet", "xception", "unet-me", "unet-ml")
 KS = list(range(1, 51))

@@ -209,12 +209,12 @@ def run_training_loop(parts: LoopParts, options: TrainingOptions, *, progress=No
 
 def _out_of_time(history: list[dict], options: TrainingOptions) -> bool:
     """options.extra["max_seconds"] caps the run: stop when one more epoch like the last would pass it."""
-    limit = (options.extra or {}).get("max_seconds")
+    limit = options.setting("max_seconds", 0.0)
     if not limit or not history:
         return False
     spent = sum(entry["seconds"] + entry.get("validation_seconds", 0.0) for entry in history)
     last = history[-1]["seconds"] + history[-1].get("validation_seconds", 0.0)
-    return spent + last > float(limit)
+    return spent + last > limit
 
 
 def _train_one_epoch(parts: LoopParts, options: TrainingOptions, epoch: int, bar,
@@ -264,7 +264,7 @@ def _load_state(work_dir: Path | None, parts: LoopParts) -> dict:
     parts.optimizer.load_state_dict(saved["optimizer"])
     if parts.scheduler is not None and saved.get("scheduler") is not None:
         parts.scheduler.load_state_dict(saved["scheduler"])
-    return {key: saved.get(key) for key in _fresh_state()}
+    return {key: saved.get(key, default) for key, default in _fresh_state().items()}  # states from before a key existed
 
 
 def _save_state(work_dir: Path | None, parts: LoopParts, epoch: int, history: list[dict], best_weights,

@@ -43,6 +43,7 @@ def train_encoder_version(*, name: str, dataset_dirs: Sequence[str | Path], opti
     rebuilds the indexes. Raises UnknownEncoder, TrainingError, DatasetError.
     """
     encoder_class = _trainable_class(name)
+    _check_validation_fraction(options.validation_fraction)  # before any image is read
     images = sample_groups(read_labelled_folders(dataset_dirs, label_column=label_column).labelled(),
                            max_images, seed=options.seed)
     train, validation = _split(images, seed=options.seed, fraction=options.validation_fraction)
@@ -63,10 +64,13 @@ def _trainable_class(name: str) -> type[Encoder]:
     return encoder_class
 
 
-def _split(images: LabelledImages, *, seed: int, fraction: float) -> tuple[LabelledImages, LabelledImages]:
+def _check_validation_fraction(fraction: float) -> None:
     if not 0 < fraction <= MAX_VALIDATION_FRACTION:
         raise TrainingError(f"the validation fraction must be above 0 and at most {MAX_VALIDATION_FRACTION}, "
                             f"got {fraction}")
+
+
+def _split(images: LabelledImages, *, seed: int, fraction: float) -> tuple[LabelledImages, LabelledImages]:
     if len(images) < 4:
         raise DatasetError(f"need at least 4 labelled images to train, found {len(images)}")
     kept, held_out = patient_split(images.groups, held_out_fraction=fraction, seed=seed,

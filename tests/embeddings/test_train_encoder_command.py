@@ -150,3 +150,9 @@ def test_settings_take_the_type_of_their_default():
     assert options.setting("arcface_scale", 64.0) == 30.0 and type(options.setting("arcface_scale", 64.0)) is float
     assert options.setting("reduction", "gem") == "pca"
     assert options.setting("absent", 0.5) == 0.5
+
+
+def test_a_bad_validation_fraction_is_refused_before_any_image_is_read(tmp_path):
+    with pytest.raises(CommandError, match="validation fraction"):
+        call_command("train_encoder", "cnn-autoencoder", "--dataset", str(tmp_path / "absent"),
+                     "--validation-fraction", "0.9")

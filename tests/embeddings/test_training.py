@@ -8,6 +8,7 @@ import torch
 from embeddings import training
 from embeddings.encoders.base import TrainingOptions
 from embeddings.encoders.cnn_autoencoder import CNNAutoencoderEncoder
+from embeddings.errors import TrainingError
 from embeddings.splits import patient_split
 from tests.embeddings.conftest import two_class_data
 
@@ -164,3 +165,8 @@ def test_training_with_a_weight_average_keeps_the_average_and_resumes_it(tmp_pat
     np.testing.assert_allclose(resumed.encoder.embed(images), uninterrupted.encoder.embed(images), rtol=1e-5, atol=1e-6)
     assert [e["validation_metric"] for e in resumed.history] == \
         pytest.approx([e["validation_metric"] for e in uninterrupted.history])
+
+
+def test_a_time_budget_that_is_not_a_number_is_refused_by_name():
+    with pytest.raises(TrainingError, match="--option max_seconds takes a number, got 'soon'"):
+        training._out_of_time([], TrainingOptions(extra={"max_seconds": "soon"}))
