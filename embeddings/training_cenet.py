@@ -142,19 +142,14 @@ def _train_one_epoch(stage: Stage, optimizer, batch_size: int, generator: torch.
 
 
 def encoder_kwargs(encoder_class, options: TrainingOptions) -> dict:
-    """Constructor arguments: size from options.img_size, anything else the constructor accepts
-    from options.extra (reduction, pca_dim, widths, middle_repeats, ...)."""
-    accepted = inspect.signature(encoder_class.__init__).parameters
-    chosen = {key: value for key, value in (options.extra or {}).items() if key in accepted}
-    return {"size": options.img_size, **_lists_to_tuples(chosen)}
-
-
-def _lists_to_tuples(values: dict) -> dict:
-    """JSON lists back to tuples, and "true"/"false" (command-line options) to booleans."""
-    booleans = {"true": True, "false": False}
-    return {key: tuple(value) if isinstance(value, list) else
-            booleans.get(value.lower(), value) if isinstance(value, str) else value
-            for key, value in values.items()}
+    """Constructor arguments: size from options.img_size, and any other constructor setting given
+    in options.extra (reduction, pca_dim, widths, middle_repeats, ...), read as the type of its
+    default so that a wrong `--option` is refused by name before anything is built."""
+    defaults = {name: parameter.default for name, parameter in
+                inspect.signature(encoder_class.__init__).parameters.items()
+                if parameter.default is not inspect.Parameter.empty and name != "size"}
+    given = set(options.extra or {}) & set(defaults)
+    return {"size": options.img_size, **{name: options.setting(name, defaults[name]) for name in given}}
 
 
 @dataclass

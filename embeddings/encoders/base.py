@@ -87,23 +87,64 @@ class TrainingOptions:
     work_dir: Path | None = None  # where fit() keeps resumable state between epochs
     extra: dict | None = None  # encoder-specific settings (embedding_dim, margin, ...)
 
-    def setting(self, key: str, default: int | float | str):
+    def setting(self, key: str, default: int | float | str | bool | tuple):
         """extra[key] (or `default`) as the type of `default`; a TrainingError names a wrong one.
 
         Values come from `--option KEY=VALUE` (already int, float or str) or from a task's JSON.
+        Booleans also take "true"/"false"/1/0; tuples take a JSON list or "a,b,c", each item read
+        as the type of the default's first item.
         """
         value = (self.extra or {}).get(key, default)
-        kind = type(default)
-        if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if kind is int and isinstance(value, (int, float)) and not isinstance(value, bool) and value == int(value):
-            return int(value)
-        if kind is str and isinstance(value, str):
+        if isinstance(default, tuple):
+            return _as_tuple(key, value, default)
+        try:
+            return _as_kind(value, type(default))
+        except TypeError:
+            raise TrainingError(f"--option {key} takes {_KIND_NAMES[type(default)]}, got {value!r}") from None
+
+
+def _as_kind(value, kind: type):
+    """`value` as `kind` (bool, int, float or str) where that loses nothing, else TypeError."""
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is bool:
+        words = {"true": True, "false": False, "1": True, "0": False}
+        if isinstance(value, bool):
             return value
-        raise TrainingError(f"--option {key} takes {_KIND_NAMES[kind]}, got {value!r}")
+        if str(value).lower() in words:
+            return words[str(value).lower()]
+    elif kind is float and is_number:
+        return float(value)
+    elif kind is int and is_number and value == int(value):
+        return int(value)
+    elif kind is str and isinstance(value, str):
+        return value
+    raise TypeError(kind)
 
 
-_KIND_NAMES = {int: "a whole number", float: "a number", str: "text"}
+def _as_tuple(key: str, value, default: tuple) -> tuple:
+    kind = type(default[0]) if default else str
+    items = value.split(",") if isinstance(value, str) else value
+    try:
+        if not isinstance(items, (list, tuple)) or not items:
+            raise TypeError(kind)
+        return tuple(_as_kind(_parsed_item(item, kind), kind) for item in items)
+    except TypeError:
+        raise TrainingError(f"--option {key} takes a comma-separated list of {_ITEM_NAMES[kind]}, "
+                            f"got {value!r}") from None
+
+
+def _parsed_item(item, kind: type):
+    """A list item from "a,b,c" is text; numbers are read as numbers when the default's items are."""
+    if kind in (int, float) and isinstance(item, str):
+        try:
+            return float(item.strip())
+        except ValueError:
+            return item
+    return item.strip() if isinstance(item, str) else item
+
+
+_KIND_NAMES = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
+_ITEM_NAMES = {int: "whole numbers", float: "numbers", str: "words", bool: "true/false values"}
 
 
 @dataclass

@@ -7,8 +7,11 @@ from django.core.management import CommandError, call_command
 
 from browser.models import IndexVersion
 from embeddings.encoders.base import TrainingOptions
+from embeddings.encoders.cenet_xception import CENetXceptionEncoder
+from embeddings.errors import TrainingError
 from embeddings.models import Embedding, EncoderVersion, TrainingRun
 from embeddings.tasks import train_encoder_task
+from embeddings.training_cenet import encoder_kwargs
 from embeddings.training_service import train_encoder_version
 from tests.embeddings.conftest import write_labelled_folder
 
@@ -150,6 +153,36 @@ def test_settings_take_the_type_of_their_default():
     assert options.setting("arcface_scale", 64.0) == 30.0 and type(options.setting("arcface_scale", 64.0)) is float
     assert options.setting("reduction", "gem") == "pca"
     assert options.setting("absent", 0.5) == 0.5
+
+
+def test_booleans_and_lists_are_read_from_command_line_text_and_from_json():
+    options = TrainingOptions(extra={"normalize_parts": "false", "widths": "4, 8,8,8", "classes": ["a", "b"],
+                                     "augment": 1})
+
+    assert options.setting("normalize_parts", True) is False and options.setting("augment", False) is True
+    assert options.setting("widths", (64, 128)) == (4, 8, 8, 8)
+    assert options.setting("classes", ("COVID", "NonCOVID")) == ("a", "b")
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"widths": "4,x"}, "--option widths takes a comma-separated list of whole numbers, got '4,x'"),
+    ({"widths": "4.5,8"}, "--option widths takes a comma-separated list of whole numbers"),
+    ({"normalize_parts": "maybe"}, "--option normalize_parts takes true or false, got 'maybe'"),
+    ({"pca_dim": "many"}, "--option pca_dim takes a whole number, got 'many'"),
+])
+def test_constructor_settings_of_the_wrong_type_are_refused_by_name(extra, message):
+
+    with pytest.raises(TrainingError, match=message):
+        encoder_kwargs(CENetXceptionEncoder, TrainingOptions(img_size=64, extra=extra))
+
+
+def test_constructor_settings_take_their_defaults_types_and_other_options_are_left_out():
+
+    extra = {"widths": "4,8,8,8", "normalize_parts": "false", "pca_dim": 3.0, "classification_epochs": 40}
+    kwargs = encoder_kwargs(CENetXceptionEncoder, TrainingOptions(img_size=64, extra=extra))
+
+    assert kwargs == {"size": 64, "widths": (4, 8, 8, 8), "normalize_parts": False, "pca_dim": 3}
+    assert type(kwargs["pca_dim"]) is int
 
 
 def test_a_bad_validation_fraction_is_refused_before_any_image_is_read(tmp_path):
