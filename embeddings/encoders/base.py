@@ -1,6 +1,7 @@
 """The contract every encoder follows; torch-free so web processes can import it."""
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -103,20 +104,29 @@ class TrainingOptions:
             raise TrainingError(f"--option {key} takes {_KIND_NAMES[type(default)]}, got {value!r}") from None
 
 
+def option_value(text: str) -> int | float | str:
+    """`--option KEY=VALUE` text as a whole number, else a finite number, else the text itself
+    (nan and inf stay text: no setting means them, and a run's options are stored as JSON)."""
+    for convert in (int, float):
+        try:
+            value = convert(text)
+        except ValueError:
+            continue
+        if math.isfinite(value):
+            return value
+    return text
+
+
 def _as_kind(value, kind: type):
     """`value` as `kind` (bool, int, float or str) where that loses nothing, else TypeError."""
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind is bool:
-        words = {"true": True, "false": False, "1": True, "0": False}
-        if isinstance(value, bool):
-            return value
-        if str(value).lower() in words:
-            return words[str(value).lower()]
-    elif kind is float and is_number:
+    if kind is bool and str(value).lower() in _BOOLEAN_WORDS:
+        return _BOOLEAN_WORDS[str(value).lower()]
+    if kind is float and is_number:
         return float(value)
-    elif kind is int and is_number and value == int(value):
+    if kind is int and is_number and float(value).is_integer():  # is_integer: False for nan and inf
         return int(value)
-    elif kind is str and isinstance(value, str):
+    if kind is str and isinstance(value, str):
         return value
     raise TypeError(kind)
 
@@ -124,25 +134,22 @@ def _as_kind(value, kind: type):
 def _as_tuple(key: str, value, default: tuple) -> tuple:
     kind = type(default[0]) if default else str
     items = value.split(",") if isinstance(value, str) else value
-    try:
-        if not isinstance(items, (list, tuple)) or not items:
-            raise TypeError(kind)
-        return tuple(_as_kind(_parsed_item(item, kind), kind) for item in items)
-    except TypeError:
-        raise TrainingError(f"--option {key} takes a comma-separated list of {_ITEM_NAMES[kind]}, "
-                            f"got {value!r}") from None
-
-
-def _parsed_item(item, kind: type):
-    """A list item from "a,b,c" is text; numbers are read as numbers when the default's items are."""
-    if kind in (int, float) and isinstance(item, str):
+    if isinstance(items, (list, tuple)) and items:
         try:
-            return float(item.strip())
-        except ValueError:
-            return item
-    return item.strip() if isinstance(item, str) else item
+            return tuple(_as_kind(_list_item(item, kind), kind) for item in items)
+        except TypeError:
+            pass
+    raise TrainingError(f"--option {key} takes a comma-separated list of {_ITEM_NAMES[kind]}, got {value!r}")
 
 
+def _list_item(item, kind: type):
+    """An item of "a,b,c" is text: read as a number when the default's items are numbers."""
+    if not isinstance(item, str):
+        return item
+    return option_value(item.strip()) if kind in (int, float) else item.strip()
+
+
+_BOOLEAN_WORDS = {"true": True, "false": False, "1": True, "0": False}
 _KIND_NAMES = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
 _ITEM_NAMES = {int: "whole numbers", float: "numbers", str: "words", bool: "true/false values"}
 

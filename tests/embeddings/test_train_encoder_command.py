@@ -138,6 +138,8 @@ def test_validation_fraction_outside_its_range_is_refused(two_class_folder, frac
 @pytest.mark.parametrize(("option", "message"), [
     ("metric_weight=abc", "--option metric_weight takes a number, got 'abc'"),
     ("depth=2.5", "--option depth takes a whole number, got 2.5"),
+    ("depth=nan", "--option depth takes a whole number, got 'nan'"),
+    ("metric_weight=inf", "--option metric_weight takes a number, got 'inf'"),
 ])
 def test_an_option_of_the_wrong_type_is_refused_by_name_and_nothing_is_written(two_class_folder, option, message):
     with pytest.raises(CommandError, match=message):
@@ -169,15 +171,14 @@ def test_booleans_and_lists_are_read_from_command_line_text_and_from_json():
     ({"widths": "4.5,8"}, "--option widths takes a comma-separated list of whole numbers"),
     ({"normalize_parts": "maybe"}, "--option normalize_parts takes true or false, got 'maybe'"),
     ({"pca_dim": "many"}, "--option pca_dim takes a whole number, got 'many'"),
+    ({"pca_dim": float("nan")}, "--option pca_dim takes a whole number, got nan"),  # a task's JSON can carry NaN
 ])
 def test_constructor_settings_of_the_wrong_type_are_refused_by_name(extra, message):
-
     with pytest.raises(TrainingError, match=message):
         encoder_kwargs(CENetXceptionEncoder, TrainingOptions(img_size=64, extra=extra))
 
 
 def test_constructor_settings_take_their_defaults_types_and_other_options_are_left_out():
-
     extra = {"widths": "4,8,8,8", "normalize_parts": "false", "pca_dim": 3.0, "classification_epochs": 40}
     kwargs = encoder_kwargs(CENetXceptionEncoder, TrainingOptions(img_size=64, extra=extra))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from cbir.errors import CbirError
-from embeddings.encoders.base import TrainingOptions
+from embeddings.encoders.base import TrainingOptions, option_value
 
 
 def parse_extra_options(pairs: list[str]) -> dict:
@@ -14,14 +14,7 @@ def parse_extra_options(pairs: list[str]) -> dict:
         key, separator, text = pair.partition("=")
         if not separator or not key:
             raise CommandError(f"--option takes KEY=VALUE, got {pair!r}")
-        for convert in (int, float):
-            try:
-                extra[key] = convert(text)
-                break
-            except ValueError:
-                continue
-        else:
-            extra[key] = text
+        extra[key] = option_value(text)
     return extra
 
 
