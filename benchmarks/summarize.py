@@ -14,8 +14,6 @@ import json
 import statistics
 from pathlib import Path
 
-COLUMNS = ("map", "map_ci95", "P@1", "P@10", "P@20", "R@10", "ann_recall")
-
 
 def load(folder: Path) -> dict:
     return json.loads((folder / "metrics.json").read_text())
