@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 
 import numpy as np
-from PIL import Image as PILImage
 
 from cbir.errors import CbirError
 from embeddings.services import get_active_version, load_encoder
@@ -28,8 +27,7 @@ def explain_similarity(*, result_id: int, encoder: str, query_image_id: int | No
                                   "choose a trained encoder")
     query_pixels = query_pixels_of(query_image_id, query_data)
     result_pixels = load_pixels(get_image(result_id).pixels_path)
-    side = model.input_spec.size
-    query_square, result_square = square(query_pixels, side), square(result_pixels, side)
+    query_square, result_square = model.network_pixels([query_pixels, result_pixels])
     maps = compute_heatmaps(network, query_square, result_square)
     from embeddings.heatmaps import overlay
 
@@ -44,10 +42,6 @@ def query_pixels_of(query_image_id: int | None, query_data: bytes | None) -> np.
     if query_data is not None:
         return parse_image_bytes(query_data).pixels
     return load_pixels(get_image(query_image_id).pixels_path)
-
-
-def square(pixels: np.ndarray, side: int) -> np.ndarray:
-    return np.asarray(PILImage.fromarray(pixels).resize((side, side), PILImage.BILINEAR), dtype=np.uint8)
 
 
 def compute_heatmaps(network, query: np.ndarray, result: np.ndarray):

@@ -46,6 +46,15 @@ class Encoder(ABC):
         similarity heatmaps; None for encoders that are not differentiable networks."""
         return None
 
+    def network_pixels(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """uint8 (H, W) images -> uint8 (n, S, S): the squares embedding_module() is given (scaled to
+        [0, 1]) and the heatmaps are drawn on. Plain bilinear resizing unless an encoder crops first."""
+        from PIL import Image as PILImage
+
+        side = self.input_spec.size
+        return np.stack([np.asarray(PILImage.fromarray(np.ascontiguousarray(image, dtype=np.uint8))
+                                    .resize((side, side), PILImage.BILINEAR), dtype=np.uint8) for image in images])
+
     @classmethod
     def load(cls, checkpoint_dir: Path) -> "Encoder":
         """Rebuild a trained version from its checkpoint folder."""

@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 import torch
 
+from embeddings import training
 from embeddings.encoders.base import TrainingOptions
-from embeddings.encoders.googlenet_gem import ArcFaceHead, GeM, GoogLeNetGeM, GoogLeNetGeMEncoder
+from embeddings.encoders.googlenet_gem import ArcFaceHead, GeM, GoogLeNetGeM, GoogLeNetGeMEncoder, MemberEnsemble
+from embeddings.errors import TrainingError
 from embeddings.encoders.registry import get_encoder_class
 from tests.embeddings.conftest import two_class_data, two_class_rows
 
@@ -117,7 +119,9 @@ def test_softmax_weight_adds_a_classifier_cross_entropy_to_the_arcface_loss():
 
     def first_loss(extra: dict) -> tuple[float, torch.nn.Module]:
         options = TrainingOptions(epochs=1, img_size=32, batch_size=6, extra=extra)
-        parts = _loop_parts(encoder, head, data, data, targets, options, torch.device("cpu"))
+        pixels = encoder.network_pixels(data.images)
+        parts = _loop_parts(encoder.network, head, pixels, (pixels, data.labels), targets, options,
+                            torch.device("cpu"))
         parts.model.train()
         return float(parts.train_step(batch, torch.Generator().manual_seed(0)).detach()), parts.model
 
@@ -126,3 +130,104 @@ def test_softmax_weight_adds_a_classifier_cross_entropy_to_the_arcface_loss():
 
     assert "classifier" not in plain_model and "classifier" in combined_model
     assert combined > arcface_only + 1e-3  # the classifier's cross-entropy is positive
+
+
+TINY = dict(epochs=3, img_size=32, batch_size=6, learning_rate=3e-3)
+
+
+@pytest.fixture(scope="module")
+def two_members(tmp_path_factory):
+    options = TrainingOptions(**TINY, extra={"embedding_dim": 64, "arcface_scale": 16.0, "members": 2},
+                              work_dir=tmp_path_factory.mktemp("ensemble") / "work")
+    return GoogLeNetGeMEncoder.fit(two_class_data(12, 0), two_class_data(6, 1), options)
+
+
+def test_an_ensemble_concatenates_its_members_into_one_unit_vector(two_members):
+    encoder = two_members.encoder
+    images = [row["pixels"] for row in two_class_rows(4, seed=5)]
+
+    vectors = encoder.embed(images)
+
+    assert isinstance(encoder.network, MemberEnsemble) and len(encoder.network.members) == 2
+    assert encoder.dim == 128 and vectors.shape == (4, 128)
+    assert np.linalg.norm(vectors, axis=1) == pytest.approx(np.ones(4), abs=1e-5)
+    halves = np.linalg.norm(vectors[:, :64], axis=1), np.linalg.norm(vectors[:, 64:], axis=1)
+    assert halves[0] == pytest.approx(np.full(4, 2 ** -0.5), abs=1e-5)  # each member weighs the same
+    assert halves[1] == pytest.approx(np.full(4, 2 ** -0.5), abs=1e-5)
+
+
+def test_ensemble_member_one_is_the_single_network_of_the_same_seed(two_members):
+    single = GoogLeNetGeMEncoder.fit(two_class_data(12, 0), two_class_data(6, 1),
+                                     TrainingOptions(**TINY, extra={"embedding_dim": 64, "arcface_scale": 16.0}))
+    first, second = two_members.encoder.network.members
+
+    for key, value in single.encoder.network.state_dict().items():
+        assert torch.equal(first.state_dict()[key], value), key
+    assert not torch.equal(second.head[0].weight, first.head[0].weight)  # member 2 has its own seed
+
+
+def test_ensemble_history_names_the_member_of_each_epoch(two_members):
+    assert [entry["member"] for entry in two_members.history] == [1, 1, 1, 2, 2, 2]
+    assert 0.0 <= two_members.validation_metric <= 1.0
+
+
+def test_ensemble_checkpoint_round_trip_gives_identical_embeddings(two_members, tmp_path):
+    images = [row["pixels"] for row in two_class_rows(5, seed=9)]
+
+    two_members.encoder.save(tmp_path / "v2")
+    loaded = GoogLeNetGeMEncoder.load(tmp_path / "v2")
+
+    assert loaded.members == 2 and loaded.dim == 128
+    assert np.array_equal(loaded.embed(images), two_members.encoder.embed(images))
+
+
+def test_an_interrupted_ensemble_resumes_in_the_member_where_it_stopped(two_members, tmp_path):
+    data = two_class_data(12, 0), two_class_data(6, 1)
+    options = TrainingOptions(**TINY, extra={"embedding_dim": 64, "arcface_scale": 16.0, "members": 2},
+                              work_dir=tmp_path / "work")
+    calls = []
+
+    def stop_in_member_two(epoch, metrics):
+        calls.append(epoch)
+        if epoch == TINY["epochs"]:  # the first epoch of member 2
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        GoogLeNetGeMEncoder.fit(*data, options, progress=stop_in_member_two)
+    resumed = GoogLeNetGeMEncoder.fit(*data, options, 
+                                      progress=lambda epoch, _: calls.append(epoch))
+
+    assert calls == [0, 1, 2, 3, 4, 5]  # member 1 is not trained again; member 2 goes on from its epoch 2
+    images = [row["pixels"] for row in two_class_rows(4, seed=3)]
+    assert np.array_equal(resumed.encoder.embed(images), two_members.encoder.embed(images))
+
+
+def test_members_below_one_are_refused_before_training():
+    options = TrainingOptions(**TINY, extra={"members": 0})
+
+    with pytest.raises(TrainingError, match="members"):
+        GoogLeNetGeMEncoder.fit(two_class_data(12, 0), two_class_data(6, 1), options)
+
+
+def test_an_ensemble_offers_its_network_for_similarity_heatmaps():
+    from embeddings.heatmaps import similarity_heatmaps
+
+    encoder = GoogLeNetGeMEncoder(embedding_dim=64, img_size=64, members=2)
+
+    maps = similarity_heatmaps(encoder.embedding_module(), torch.rand(1, 1, 64, 64), torch.rand(1, 1, 64, 64))
+
+    assert maps.query.shape == (64, 64)
+
+
+def test_a_cropping_encoder_gives_its_network_the_cropped_content_and_keeps_cropping_after_reload(tmp_path):
+    content = np.random.default_rng(0).integers(60, 255, (40, 40), dtype=np.uint8)
+    framed = np.zeros((100, 100), np.uint8)
+    framed[30:70, 20:60] = content
+    plain = GoogLeNetGeMEncoder(embedding_dim=64, img_size=32)
+
+    GoogLeNetGeMEncoder(embedding_dim=64, img_size=32, crop_foreground=True).save(tmp_path / "v1")
+    cropping = GoogLeNetGeMEncoder.load(tmp_path / "v1")
+
+    assert cropping.crop_foreground is True
+    assert np.array_equal(cropping.network_pixels([framed]), plain.network_pixels([training.crop_to_foreground(framed)]))
+    assert not np.array_equal(cropping.network_pixels([framed]), plain.network_pixels([framed]))
