@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,7 +44,8 @@ def train_encoder_version(*, name: str, dataset_dirs: Sequence[str | Path], opti
     rebuilds the indexes. Raises UnknownEncoder, TrainingError, DatasetError.
     """
     encoder_class = _trainable_class(name)
-    _check_validation_fraction(options.validation_fraction)  # before any image is read
+    _check_finite_options(options)  # before any image is read
+    _check_validation_fraction(options.validation_fraction)
     images = sample_groups(read_labelled_folders(dataset_dirs, label_column=label_column).labelled(),
                            max_images, seed=options.seed)
     train, validation = _split(images, seed=options.seed, fraction=options.validation_fraction)
@@ -62,6 +64,16 @@ def _trainable_class(name: str) -> type[Encoder]:
     if name in TRAINING_FREE_ENCODERS or not encoder_class.trainable:
         raise TrainingError(f"encoder {name!r} is training-free; there is nothing to train")
     return encoder_class
+
+
+def _check_finite_options(options: TrainingOptions) -> None:
+    """A task's JSON can carry NaN or infinity, which no setting means and a run's stored options
+    (JSON) cannot hold; refused by name instead of failing at the database."""
+    values = {key: value for key, value in dataclasses.asdict(options).items() if key not in ("extra", "work_dir")}
+    values |= {f"--option {key}": value for key, value in (options.extra or {}).items()}
+    for key, value in values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise TrainingError(f"{key} must be a finite number, got {value}")
 
 
 def _check_validation_fraction(fraction: float) -> None:

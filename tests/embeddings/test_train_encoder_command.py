@@ -89,6 +89,17 @@ def test_train_encoder_task_runs_the_same_service(two_class_folder, django_captu
     assert TrainingRun.objects.get(pk=run_id).status == TrainingRun.Status.FINISHED
 
 
+@pytest.mark.parametrize(("options", "message"), [
+    ({"epochs": 1, "learning_rate": float("nan")}, "learning_rate must be a finite number, got nan"),
+    ({"epochs": 1, "extra": {"depth": float("inf")}}, "--option depth must be a finite number, got inf"),
+])
+def test_a_task_with_non_finite_options_is_refused_by_name_and_records_no_run(two_class_folder, options, message):
+    with pytest.raises(TrainingError, match=message):
+        train_encoder_task.delay("cnn-autoencoder", [str(two_class_folder)], options).get()
+
+    assert not TrainingRun.objects.exists()
+
+
 def test_unknown_encoder_is_refused_with_the_known_names(two_class_folder):
     with pytest.raises(CommandError, match="unknown encoder 'nope'.*baseline"):
         call_command("train_encoder", "nope", "--dataset", str(two_class_folder))
