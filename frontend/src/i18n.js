@@ -188,7 +188,12 @@ const ENGLISH = Object.fromEntries([
   ...WORKSPACE_ENGLISH,
 ]);
 
-export const LANGUAGES = ["en", "es"];
+/** The languages of the page's menu, which the server fills from Django's settings.LANGUAGES. */
+export function languages() {
+  const options = globalThis.document?.querySelectorAll?.("#language option") ?? [];
+  const codes = Array.from(options, (option) => option.value);
+  return codes.length ? codes : ["en"];
+}
 const STORAGE_KEY = "cbir.language";
 const CONTEXT_SEPARATOR = "\u0004"; // how gettext joins msgctxt and msgid in a catalogue key
 const listeners = new Set();
@@ -198,9 +203,9 @@ let translations = {}; // "key\u0004English" -> text in the current language
 
 function initialLanguage() {
   const stored = globalThis.localStorage?.getItem(STORAGE_KEY);
-  if (LANGUAGES.includes(stored)) return stored;
+  if (languages().includes(stored)) return stored;
   const browser = (globalThis.navigator?.language || "en").slice(0, 2);
-  return LANGUAGES.includes(browser) ? browser : "en";
+  return languages().includes(browser) ? browser : "en";
 }
 
 export function getLanguage() {
@@ -246,7 +251,7 @@ export function useCatalogue(language, catalogue) {
 
 /** Switch language: fetch its catalogue from Django (English needs none), then re-translate. */
 export async function setLanguage(language, { force = false } = {}) {
-  if (!LANGUAGES.includes(language) || (language === current && !force)) return;
+  if (!languages().includes(language) || (language === current && !force)) return;
   try {
     useCatalogue(language, language === "en" ? {} : (await getCatalogue(language)).catalog);
   } catch (error) {

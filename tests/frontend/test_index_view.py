@@ -28,3 +28,17 @@ def test_index_refuses_post(client, settings, tmp_path):
     response = client.post("/")
 
     assert response.status_code == 405
+
+
+def test_index_lists_the_languages_of_the_settings_in_its_language_menu(client, settings, tmp_path):
+    settings.FRONTEND_DIST = tmp_path
+    settings.LANGUAGES = [("en", "English"), ("de", "Deutsch <DE>")]
+    (tmp_path / "index.html").write_text(
+        '<select id="language"><!--languages: from the server--><option value="en">English</option>'
+        '<!--/languages--></select><select id="other"><!--/languages--></select>', encoding="utf-8")
+
+    html = client.get("/").content.decode()
+
+    assert ('<select id="language"><!--languages: from the server--><option value="en">English</option>'
+            '<option value="de">Deutsch &lt;DE&gt;</option><!--/languages--></select>') in html
+    assert html.count("<option") == 2
