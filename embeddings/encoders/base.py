@@ -49,11 +49,9 @@ class Encoder(ABC):
     def network_pixels(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """uint8 (H, W) images -> uint8 (n, S, S): the squares embedding_module() is given (scaled to
         [0, 1]) and the heatmaps are drawn on. Plain bilinear resizing unless an encoder crops first."""
-        from PIL import Image as PILImage
+        from embeddings.pixels import resize_square
 
-        side = self.input_spec.size
-        return np.stack([np.asarray(PILImage.fromarray(np.ascontiguousarray(image, dtype=np.uint8))
-                                    .resize((side, side), PILImage.BILINEAR), dtype=np.uint8) for image in images])
+        return resize_square(images, self.input_spec.size)
 
     @classmethod
     def load(cls, checkpoint_dir: Path) -> "Encoder":

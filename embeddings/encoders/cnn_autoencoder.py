@@ -34,6 +34,7 @@ from embeddings.encoders.checkpoints import NetworkCheckpoint
 from embeddings.encoders.registry import register_encoder
 from embeddings.evaluation import retrieval_map
 from embeddings.metric_loss import discriminative_loss
+from embeddings.pixels import resize_square
 
 FILTERS = 128
 KERAS_DECAY = 2e-5
@@ -90,7 +91,7 @@ class CNNAutoencoderEncoder(NetworkCheckpoint):
         if not len(images):
             return np.zeros((0, self.dim), np.float32)
         self.network.eval()
-        pixels = training.resize_square(images, self.input_spec.size)  # (n, S, S) uint8
+        pixels = resize_square(images, self.input_spec.size)  # (n, S, S) uint8
         return training.embed_in_batches(self.network.embed, pixels, device=self.device)  # (n, dim)
 
     @classmethod
@@ -110,8 +111,8 @@ class CNNAutoencoderEncoder(NetworkCheckpoint):
 
 def _loop_parts(encoder: CNNAutoencoderEncoder, train: TrainingData, validation: TrainingData,
                 options: TrainingOptions, device: torch.device) -> training.LoopParts:
-    pixels = training.resize_square(train.images, options.img_size)  # (n, S, S) uint8, resized once
-    validation_pixels = training.resize_square(validation.images, options.img_size)
+    pixels = resize_square(train.images, options.img_size)  # (n, S, S) uint8, resized once
+    validation_pixels = resize_square(validation.images, options.img_size)
     network = encoder.network
     optimizer = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 / (1.0 + KERAS_DECAY * step))

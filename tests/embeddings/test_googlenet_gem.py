@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 import torch
 
-from embeddings import training
 from embeddings.encoders.base import TrainingOptions
 from embeddings.encoders.googlenet_gem import ArcFaceHead, GeM, GoogLeNetGeM, GoogLeNetGeMEncoder, MemberEnsemble
-from embeddings.errors import TrainingError
 from embeddings.encoders.registry import get_encoder_class
+from embeddings.errors import TrainingError
+from embeddings.pixels import crop_to_foreground
 from tests.embeddings.conftest import two_class_data, two_class_rows
 
 
@@ -229,5 +229,5 @@ def test_a_cropping_encoder_gives_its_network_the_cropped_content_and_keeps_crop
     cropping = GoogLeNetGeMEncoder.load(tmp_path / "v1")
 
     assert cropping.crop_foreground is True
-    assert np.array_equal(cropping.network_pixels([framed]), plain.network_pixels([training.crop_to_foreground(framed)]))
+    assert np.array_equal(cropping.network_pixels([framed]), plain.network_pixels([crop_to_foreground(framed)]))
     assert not np.array_equal(cropping.network_pixels([framed]), plain.network_pixels([framed]))
