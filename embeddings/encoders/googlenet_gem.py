@@ -176,26 +176,41 @@ class GoogLeNetGeMEncoder(NetworkCheckpoint):
         classes, targets = training.class_indices(train.labels)
         encoder = cls(embedding_dim=options.setting("embedding_dim", 256), img_size=options.img_size, classes=classes,
                       crop_foreground=options.setting("crop_foreground", False), members=_member_count(options))
-        pixels = encoder.network_pixels(train.images)  # (n, S, S) uint8, cropped and resized once
-        validation_pixels = encoder.network_pixels(validation.images)
-        networks, history, best_metric = [], [], 0.0
-        for index in range(encoder.members):
-            member = _member_options(options, index, encoder.members)
-            training.seed_everything(member.seed)  # member 0 is exactly the single-network run of this seed
-            network = GoogLeNetGeM(encoder.embedding_dim, encoder.gem_p).to(device)
-            head = ArcFaceHead(encoder.embedding_dim, len(classes), scale=options.setting("arcface_scale", 64.0),
-                               margin_degrees=options.setting("arcface_margin_degrees", 28.6)).to(device)
-            parts = _loop_parts(network, head, pixels, (validation_pixels, validation.labels), targets, member, device)
-            result = training.run_training_loop(parts, member, progress=_member_progress(progress, index, options),
-                                                description=_member_description(index, encoder.members))
-            networks.append(network.cpu())
-            history += [entry | {"member": index + 1} for entry in result.history] if encoder.members > 1 \
-                else result.history
-            best_metric = result.best_metric
-        encoder.network = cls.assemble(networks)
-        if encoder.members > 1:  # the ensemble's own validation mAP decides activation, not a member's
-            best_metric = retrieval_map(encoder.embed(validation.images), validation.labels)
-        return FitResult(encoder=encoder, history=history, validation_metric=best_metric)
+        data = MemberData(pixels=encoder.network_pixels(train.images), targets=targets,  # cropped and resized once
+                          validation_pixels=encoder.network_pixels(validation.images),
+                          validation_labels=list(validation.labels))
+        results = [_fit_member(encoder, data, options, index, device, progress) for index in range(encoder.members)]
+        encoder.network = cls.assemble([network for network, _ in results])
+        if encoder.members == 1:
+            return FitResult(encoder=encoder, history=results[0][1].history, validation_metric=results[0][1].best_metric)
+        history = [entry | {"member": index + 1} for index, (_, result) in enumerate(results) for entry in result.history]
+        # the ensemble's own validation mAP decides activation, not a member's
+        metric = retrieval_map(encoder.embed(validation.images), validation.labels)
+        return FitResult(encoder=encoder, history=history, validation_metric=metric)
+
+
+@dataclasses.dataclass
+class MemberData:
+    """What every member trains and validates on: uint8 (n, S, S) squares and class indices."""
+
+    pixels: np.ndarray
+    targets: np.ndarray
+    validation_pixels: np.ndarray
+    validation_labels: list[str]
+
+
+def _fit_member(encoder: GoogLeNetGeMEncoder, data: MemberData, options: TrainingOptions, index: int,
+                device: torch.device, progress) -> tuple[GoogLeNetGeM, training.LoopResult]:
+    """Train member `index` (a fresh network and ArcFace head) and return it on the CPU with its loop result."""
+    member = _member_options(options, index, encoder.members)
+    training.seed_everything(member.seed)  # member 0 is exactly the single-network run of this seed
+    network = GoogLeNetGeM(encoder.embedding_dim, encoder.gem_p).to(device)
+    head = ArcFaceHead(encoder.embedding_dim, len(encoder.classes), scale=options.setting("arcface_scale", 64.0),
+                       margin_degrees=options.setting("arcface_margin_degrees", 28.6)).to(device)
+    parts = _loop_parts(network, head, data, member, device)
+    result = training.run_training_loop(parts, member, progress=_member_progress(progress, index, options),
+                                        description=_member_description(index, encoder.members))
+    return network.cpu().eval(), result
 
 
 def _member_count(options: TrainingOptions) -> int:
@@ -226,10 +241,9 @@ def _member_description(index: int, members: int) -> str:
     return "googlenet-gem-arcface" if members == 1 else f"googlenet-gem-arcface member {index + 1}/{members}"
 
 
-def _loop_parts(network: GoogLeNetGeM, head: ArcFaceHead, pixels: np.ndarray, validation_set: tuple,
-                targets: np.ndarray, options: TrainingOptions, device: torch.device) -> training.LoopParts:
-    """`pixels`: uint8 (n, S, S) training inputs; `validation_set`: (its pixels, its labels)."""
-    validation_pixels, validation_labels = validation_set
+def _loop_parts(network: GoogLeNetGeM, head: ArcFaceHead, data: MemberData, options: TrainingOptions,
+                device: torch.device) -> training.LoopParts:
+    pixels, targets = data.pixels, data.targets
     softmax_weight = options.setting("softmax_weight", 0.0)
     modules = {"network": network, "head": head}
     if softmax_weight > 0:
@@ -258,8 +272,8 @@ def _loop_parts(network: GoogLeNetGeM, head: ArcFaceHead, pixels: np.ndarray, va
         return loss
 
     def validate() -> float:
-        vectors = training.embed_in_batches(network, validation_pixels, device=device)
-        return retrieval_map(_unit_rows(vectors), validation_labels)
+        vectors = training.embed_in_batches(network, data.validation_pixels, device=device)
+        return retrieval_map(_unit_rows(vectors), data.validation_labels)
 
     return training.LoopParts(model=model, optimizer=optimizer, train_step=train_step, validate=validate,
                               scheduler=scheduler, steps_per_epoch=steps, batch_plan=plan)
