@@ -209,7 +209,6 @@ def _train_one_epoch(parts: LoopParts, options: TrainingOptions, epoch: int, bar
                      average: WeightAverage | None = None) -> dict:
     parts.model.train()
     generator = torch.Generator().manual_seed(options.seed * 100_003 + epoch)
-    torch.manual_seed(options.seed * 100_003 + epoch)  # dropout draws from the global RNG: a resumed run stays identical
     started, losses = time.monotonic(), []
     for batch in parts.batch_plan(epoch):
         loss = parts.train_step(batch, generator)
@@ -253,6 +252,8 @@ def _load_state(work_dir: Path | None, parts: LoopParts) -> dict:
     parts.optimizer.load_state_dict(saved["optimizer"])
     if parts.scheduler is not None and saved.get("scheduler") is not None:
         parts.scheduler.load_state_dict(saved["scheduler"])
+    if saved.get("torch_rng") is not None:  # dropout draws from the global RNG: a resumed run stays identical
+        torch.set_rng_state(saved["torch_rng"])
     return {key: saved.get(key, default) for key, default in _fresh_state().items()}  # states from before a key existed
 
 
@@ -265,7 +266,7 @@ def _save_state(work_dir: Path | None, parts: LoopParts, epoch: int, history: li
              "stale_epochs": stopper.stale_epochs, "model": parts.model.state_dict(),
              "optimizer": parts.optimizer.state_dict(),
              "scheduler": parts.scheduler.state_dict() if parts.scheduler is not None else None,
-             "weight_average": average.average if average is not None else None}
+             "weight_average": average.average if average is not None else None, "torch_rng": torch.get_rng_state()}
     temporary = Path(work_dir) / (STATE_FILE + ".tmp")
     torch.save(state, temporary)
     os.replace(temporary, Path(work_dir) / STATE_FILE)  # a crash mid-write never leaves a broken state
