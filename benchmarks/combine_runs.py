@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings import training  # noqa: E402
 from embeddings.datasets import read_labelled_folders  # noqa: E402
-from embeddings.encoders.googlenet_gem import GoogLeNetGeMEncoder, MemberEnsemble  # noqa: E402
+from embeddings.encoders.googlenet_gem import GoogLeNetGeMEncoder, MemberEnsemble, unit_rows  # noqa: E402
 from embeddings.evaluation import rank_reference, summarize  # noqa: E402
 
 
@@ -43,7 +43,7 @@ class NetworkVectors:
 def member_networks(checkpoint: Path) -> list[tuple[str, GoogLeNetGeMEncoder]]:
     """(name, single-network encoder) for the checkpoint, one per member of an ensemble."""
     encoder = GoogLeNetGeMEncoder.load(checkpoint)
-    label = f"{checkpoint.parents[2].name}"
+    label = checkpoint.parents[2].name
     if not isinstance(encoder.network, MemberEnsemble):
         return [(label, encoder)]
     singles = []
@@ -54,16 +54,12 @@ def member_networks(checkpoint: Path) -> list[tuple[str, GoogLeNetGeMEncoder]]:
     return singles
 
 
-def unit(vectors: np.ndarray) -> np.ndarray:
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-
-
 def embed_both_ways(encoder: GoogLeNetGeMEncoder, images: list[np.ndarray], flip: bool) -> dict[bool, np.ndarray]:
     squares = encoder.network_pixels(images)
-    vectors = {False: unit(training.embed_in_batches(encoder.network, squares, device=torch.device("cpu")))}
+    vectors = {False: unit_rows(training.embed_in_batches(encoder.network, squares, device=torch.device("cpu")))}
     if flip:
         flipped = np.ascontiguousarray(squares[:, :, ::-1])
-        vectors[True] = unit(vectors[False] + unit(training.embed_in_batches(encoder.network, flipped,
+        vectors[True] = unit_rows(vectors[False] + unit_rows(training.embed_in_batches(encoder.network, flipped,
                                                                              device=torch.device("cpu"))))
     return vectors
 
@@ -96,7 +92,7 @@ def main() -> None:
         for flipped in ([False, True] if args.flip else [False]):
             results = []
             for combination in itertools.combinations(networks, size):
-                concatenated = [unit(np.concatenate([getattr(n, part)[flipped] for n in combination], axis=1))
+                concatenated = [unit_rows(np.concatenate([getattr(n, part)[flipped] for n in combination], axis=1))
                                 for part in ("queries", "reference")]
                 result = score(concatenated[0], queries.labels, concatenated[1], reference.labels)
                 results.append(result)

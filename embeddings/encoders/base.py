@@ -10,6 +10,7 @@ from typing import ClassVar, Sequence
 import numpy as np
 
 from embeddings.errors import TrainingError
+from embeddings.pixels import resize_square
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,6 @@ class Encoder(ABC):
     def network_pixels(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """uint8 (H, W) images -> uint8 (n, S, S): the squares embedding_module() is given (scaled to
         [0, 1]) and the heatmaps are drawn on. Plain bilinear resizing unless an encoder crops first."""
-        from embeddings.pixels import resize_square
-
         return resize_square(images, self.input_spec.size)
 
     @classmethod

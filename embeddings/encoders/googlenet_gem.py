@@ -160,7 +160,7 @@ class GoogLeNetGeMEncoder(NetworkCheckpoint):
         self.network.eval()
         pixels = self.network_pixels(images)  # (n, S, S) uint8
         vectors = training.embed_in_batches(self.network, pixels, device=self.device)  # (n, dim)
-        return _unit_rows(vectors)
+        return unit_rows(vectors)
 
     def network_pixels(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """Cropped to the foreground first when trained so (`crop_foreground`)."""
@@ -185,7 +185,8 @@ class GoogLeNetGeMEncoder(NetworkCheckpoint):
             return FitResult(encoder=encoder, history=results[0][1].history, validation_metric=results[0][1].best_metric)
         history = [entry | {"member": index + 1} for index, (_, result) in enumerate(results) for entry in result.history]
         # the ensemble's own validation mAP decides activation, not a member's
-        metric = retrieval_map(encoder.embed(validation.images), validation.labels)
+        vectors = training.embed_in_batches(encoder.network, data.validation_pixels, device=torch.device("cpu"))
+        metric = retrieval_map(unit_rows(vectors), data.validation_labels)
         return FitResult(encoder=encoder, history=history, validation_metric=metric)
 
 
@@ -273,12 +274,13 @@ def _loop_parts(network: GoogLeNetGeM, head: ArcFaceHead, data: MemberData, opti
 
     def validate() -> float:
         vectors = training.embed_in_batches(network, data.validation_pixels, device=device)
-        return retrieval_map(_unit_rows(vectors), data.validation_labels)
+        return retrieval_map(unit_rows(vectors), data.validation_labels)
 
     return training.LoopParts(model=model, optimizer=optimizer, train_step=train_step, validate=validate,
                               scheduler=scheduler, steps_per_epoch=steps, batch_plan=plan)
 
 
-def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """(n, d) -> float32 rows of length 1 (zero rows stay zero)."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
