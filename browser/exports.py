@@ -12,6 +12,7 @@ import uuid
 import zipfile
 
 from browser.models import TeachingCase, TeachingSet
+from cbir.errors import CbirError
 from ingest.storage import media_path
 
 CASE_COLUMNS = ["position", "image_id", "file", "label", "modality", "body_part", "dataset", "study_uid",
@@ -39,6 +40,9 @@ def write_case_image(archive: zipfile.ZipFile, case: TeachingCase, image_format:
         name, path = f"images/{case.position + 1:03d}_{image.pk}.dcm", media_path(image.dicom_path)
     else:
         name, path = f"images/{case.position + 1:03d}_{image.pk}.png", media_path(image.pixels_path)
+    if not path.is_file():  # an export with a silent gap would mislead its students
+        raise CbirError(f"case {case.position + 1} (image {image.pk}): its image file is missing from storage; "
+                        "no export was made")
     archive.write(path, name)
     return name
 

@@ -21,6 +21,8 @@ def create_saved_search(*, owner: User, name: str, encoder: str, k: int, filters
         raise CbirError("give at most one of an image file or image_id")
     if image_data is None and image_id is None and not q.strip():
         raise CbirError("a saved search needs an image, an image_id or keywords")
+    if image_data is None and image_id is None and ranking == "fused":
+        raise CbirError("ranking 'fused' needs an image query besides 'q'")  # as a search refuses it
     version = get_active_version(encoder)
     vector = None
     if image_data is not None:

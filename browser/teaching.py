@@ -75,7 +75,8 @@ def list_shareable_groups() -> QuerySet[Group]:
 
 
 def groups_named(names: list[str]) -> list[Group]:
-    groups = list(Group.objects.filter(name__in=names))
+    """The shareable groups of these names; a role group's name is unknown here, like a missing one."""
+    groups = list(Group.objects.exclude(name__in=ROLES).filter(name__in=names))
     missing = sorted(set(names) - {group.name for group in groups})
     if missing:
         raise CbirError(f"unknown groups: {', '.join(missing)}")

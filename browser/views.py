@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from browser import selectors
 from browser.filters import Filters, InvalidFilter
+from browser.roles import CURATE, has_capability
 from browser.services import search_by_image_id, search_by_keywords, search_by_upload
 from browser.services.facets import count_facets
 from browser.services.pacs_search import search_by_pacs_instance, search_by_pacs_series
@@ -51,6 +52,11 @@ class FilterFields(serializers.Serializer):
             raise serializers.ValidationError(f"no teaching set {value} visible to you")
         return value
 
+    def validate(self, data):
+        if data.get("age_min") is not None and data.get("age_max") is not None and data["age_min"] > data["age_max"]:
+            raise serializers.ValidationError("age_min is above age_max")
+        return data
+
     def filters(self) -> Filters:
         return Filters(**{name: self.validated_data[name] for name in FILTER_NAMES})
 
@@ -75,7 +81,7 @@ class SearchApi(APIView):
         encoder = serializers.CharField(required=False, default="", allow_blank=True, max_length=64)
 
         def validate(self, data):
-            return validate_query_inputs(data)
+            return validate_query_inputs(super().validate(data))
 
     def post(self, request):
         query = self.InputSerializer(data=request.data, context={"request": request})
@@ -112,15 +118,13 @@ def validate_query_inputs(data: dict) -> dict:
         raise serializers.ValidationError(f"give exactly one of {QUERY_INPUTS}")
     if not sources and data.get("ranking") == "fused":
         raise serializers.ValidationError("ranking 'fused' needs an image query besides 'q'")
-    if data.get("age_min") is not None and data.get("age_max") is not None and data["age_min"] > data["age_max"]:
-        raise serializers.ValidationError("age_min is above age_max")
     return data
 
 
 class ImageListApi(APIView):
     class InputSerializer(FilterFields):
         limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=500)
-        offset = serializers.IntegerField(required=False, default=0, min_value=0)
+        offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)
 
     def get(self, request):
         query = self.InputSerializer(data=request.query_params, context={"request": request})
@@ -134,11 +138,7 @@ class FacetsApi(APIView):
     """GET with the search filters: {total, facets: {label, modality, body_part, sex, age, dataset, teaching_set}},
     each facet counted over the searchable images matching every other active filter."""
 
-    class InputSerializer(FilterFields):
-        def validate(self, data):
-            if data["age_min"] is not None and data["age_max"] is not None and data["age_min"] > data["age_max"]:
-                raise serializers.ValidationError("age_min is above age_max")
-            return data
+    InputSerializer = FilterFields
 
     def get(self, request):
         query = self.InputSerializer(data=request.query_params, context={"request": request})
@@ -146,19 +146,24 @@ class FacetsApi(APIView):
         return Response(count_facets(filters=query.filters(), user=request.user))
 
 
+def may_see_quarantined(request) -> bool:
+    """Only curators see quarantined images (to review them); to everyone else they do not exist."""
+    return has_capability(request.user, CURATE)
+
+
 class ImageDetailApi(APIView):
     def get(self, request, image_id: int):
-        return Response(image_detail_payload(get_image(image_id)))
+        return Response(image_detail_payload(get_image(image_id, include_quarantined=may_see_quarantined(request))))
 
 
 class ImageThumbnailApi(APIView):
     def get(self, request, image_id: int):
-        return png_file_response(get_image(image_id).thumbnail_path)
+        return png_file_response(get_image(image_id, include_quarantined=may_see_quarantined(request)).thumbnail_path)
 
 
 class ImagePixelsApi(APIView):
     def get(self, request, image_id: int):
-        return png_file_response(get_image(image_id).pixels_path)
+        return png_file_response(get_image(image_id, include_quarantined=may_see_quarantined(request)).pixels_path)
 
 
 class ImageRawApi(APIView):
@@ -178,7 +183,8 @@ class ImageRawApi(APIView):
     def get(self, request, image_id: int):
         query = self.InputSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        frame = read_image_frame(image_id=image_id, frame=query.validated_data["frame"])
+        frame = read_image_frame(image_id=image_id, frame=query.validated_data["frame"],
+                                 include_quarantined=may_see_quarantined(request))
         body = compact_values(frame.values)
         response = HttpResponse(body.tobytes(), content_type="application/octet-stream",
                                 headers=frame_headers(frame, body))
@@ -191,7 +197,7 @@ class ImageSeriesApi(APIView):
     images by instance number then id, so the viewer can scroll slices and frames."""
 
     def get(self, request, image_id: int):
-        return Response(list_series_images(image_id=image_id))
+        return Response(list_series_images(image_id=image_id, include_quarantined=may_see_quarantined(request)))
 
 
 def png_file_response(relative: str) -> FileResponse:

@@ -7,8 +7,16 @@ from cbir.errors import NotFound
 from ingest.models import Image
 
 
-def get_image(image_id: int) -> Image:
-    image = Image.objects.select_related("series__study__dataset").filter(pk=image_id).first()
+def get_image(image_id: int, *, include_quarantined: bool = False) -> Image:
+    """A READY image, or a quarantined one too when asked (curators reviewing it); 404 otherwise.
+
+    Quarantined pixels may show burned-in identity, so by default they look like no image at all:
+    the 404 does not even say that the id exists.
+    """
+    images = Image.objects.select_related("series__study__dataset").filter(pk=image_id)
+    if not include_quarantined:
+        images = images.filter(status=Image.Status.READY)
+    image = images.first()
     if image is None:
         raise NotFound(f"no image with id {image_id}")
     return image

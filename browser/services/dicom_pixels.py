@@ -44,9 +44,9 @@ class ColourImage(CbirError):
     """Window/level applies to greyscale values only; the client shows the PNG instead."""
 
 
-def read_image_frame(*, image_id: int, frame: int) -> FrameValues:
+def read_image_frame(*, image_id: int, frame: int, include_quarantined: bool = False) -> FrameValues:
     """The modality values of one frame of an image's stored DICOM (frame numbers start at 0)."""
-    image = get_image(image_id)
+    image = get_image(image_id, include_quarantined=include_quarantined)
     if not image.dicom_path:
         raise NotFound(f"image {image_id} has no stored DICOM (it came as {image.source_format or 'a picture'}): "
                        "only its PNG can be shown")
@@ -182,9 +182,9 @@ def frame_headers(frame: FrameValues, body: np.ndarray) -> dict[str, str]:
     }
 
 
-def list_series_images(*, image_id: int) -> dict:
+def list_series_images(*, image_id: int, include_quarantined: bool = False) -> dict:
     """The READY images of this image's series, by instance number then id, for scrolling slices and frames."""
-    image = get_image(image_id)
+    image = get_image(image_id, include_quarantined=include_quarantined)
     images = (Image.objects.filter(series_id=image.series_id, status=Image.Status.READY)
               .order_by(F("instance_number").asc(nulls_last=True), "id")
               .values("id", "instance_number", "frame_count", "dicom_path"))

@@ -54,3 +54,24 @@ def test_rejections_are_listed_for_curators_only(client_as):
 
     assert rows[0]["channel"] == "stow-rs" and rows[0]["reason"] == "not a DICOM file"
     assert client_as("educator").get("/api/curation/rejections/").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["", "thumbnail/", "image/", "raw/", "series/"])
+def test_quarantined_images_do_not_exist_for_non_curators(client_as, ultrasound, path):
+    url = f"/api/images/{ultrasound.pk}/{path}"
+
+    assert client_as("student").get(url).status_code == 404
+    assert client_as("curator").get(url).status_code == 200
+
+
+def test_quarantined_images_cannot_be_queried_taught_or_saved(client_as, ultrasound):
+    educator, researcher = client_as("educator"), client_as("researcher")
+    teaching_set = educator.post("/api/teaching-sets/", {"title": "US"}, format="json").json()
+
+    searched = client_as("curator").post("/api/search/", {"image_id": ultrasound.pk}, format="json")
+    taught = educator.post(f"/api/teaching-sets/{teaching_set['id']}/cases/", {"image_id": ultrasound.pk},
+                           format="json")
+    saved = researcher.post("/api/saved-searches/", {"name": "us", "image_id": ultrasound.pk}, format="json")
+
+    assert [searched.status_code, taught.status_code, saved.status_code] == [404, 404, 404]
+    assert "no image with id" in taught.json()["error"]

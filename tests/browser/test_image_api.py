@@ -55,6 +55,18 @@ def test_image_list_pages_and_filters(api_client, brain_repository):
     assert {row["label"] for row in body["results"]} == {"meningioma"}
 
 
+@pytest.mark.parametrize("path, query, message", [
+    ("/api/images/", {"offset": str(2**63)}, "offset"),
+    ("/api/images/", {"age_min": "50", "age_max": "10"}, "age_min is above age_max"),
+    ("/api/images/{id}/neighbours/", {"age_min": "50", "age_max": "10"}, "age_min is above age_max"),
+])
+def test_image_list_and_neighbours_refuse_impossible_paging_and_filters(api_client, brain_repository, path, query,
+                                                                         message):
+    response = api_client.get(path.format(id=brain_repository[0]), query)
+
+    assert response.status_code == 400 and message in str(response.json())
+
+
 def test_encoders_list_shows_the_baseline_index(api_client, brain_repository):
     rows = {row["name"]: row for row in api_client.get("/api/encoders/").json()}
 

@@ -119,3 +119,11 @@ def test_a_teaching_set_filter_must_be_visible_when_saving_and_when_running(clie
     assert refused.status_code == 400 and "no teaching set" in str(refused.json())
     assert saved.status_code == 201
     assert rerun.status_code == 400 and "may no longer see" in rerun.json()["error"]
+
+
+def test_keyword_only_saved_search_refuses_fused_ranking_as_search_does(client_as, brain_repository):
+    response = client_as("researcher").post("/api/saved-searches/", {"name": "n", "q": "glioma", "ranking": "fused"},
+                                            format="json")
+
+    assert response.status_code == 400 and "needs an image query" in response.json()["error"]
+    assert not SavedSearch.objects.exists()

@@ -97,6 +97,18 @@ def test_sharing_with_a_group_reaches_its_members_only(client_as, images):
     assert client_as("student", outsider).get(f"/api/teaching-sets/{teaching_set['id']}/").status_code == 404
 
 
+def test_a_set_cannot_be_shared_with_a_role_group(client_as, images):
+    educator = client_as("educator")
+    teaching_set = build_set(educator, images)
+
+    response = educator.patch(f"/api/teaching-sets/{teaching_set['id']}/", {"title": "renamed",
+                              "shared_with_groups": ["researcher"]}, format="json")
+
+    assert response.status_code == 400 and "unknown groups: researcher" in response.json()["error"]
+    assert client_as("researcher").get(f"/api/teaching-sets/{teaching_set['id']}/").status_code == 404
+    assert educator.get(f"/api/teaching-sets/{teaching_set['id']}/").json()["title"] == "Brain tumours 101"
+
+
 def test_another_educator_cannot_edit_my_set(client_as, images):
     teaching_set = build_set(client_as("educator"), images)
 
@@ -155,3 +167,16 @@ def test_unknown_export_format_is_refused(client_as, images):
     response = educator.get(f"/api/teaching-sets/{teaching_set['id']}/export/?format=tiff")
 
     assert response.status_code == 400 and "png or dicom" in response.json()["error"]
+
+
+def test_export_with_a_missing_image_file_names_the_case_and_is_not_audited(client_as, images):
+    from ingest.storage import media_path
+
+    educator = client_as("educator")
+    teaching_set = build_set(educator, images)
+    media_path(images[1].pixels_path).unlink()
+
+    response = educator.get(f"/api/teaching-sets/{teaching_set['id']}/export/")
+
+    assert response.status_code == 400 and "case 2 " in response.json()["error"]
+    assert not AuditEvent.objects.filter(action="export").exists()
