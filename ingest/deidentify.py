@@ -13,6 +13,15 @@ from datetime import date, timedelta
 from ingest.pseudonyms import keyed_digest
 
 REDACTED = "[redacted]"
+DATE_REDACTED = "[date]"
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+# Calendar dates as people write them: 2020-01-22, 22/01/2020, 20200122, January 22, 2020, 22 Jan 2020, Jan 2020.
+_DATE_IN_TEXT = re.compile(
+    r"(?<!\w)(?:\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|(?:19|20)\d{6}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?!\w)|{_MONTH}\s+\d{{4}})(?!\w)",
+    re.IGNORECASE)
 MAX_DATE_SHIFT_DAYS = 365
 _MIN_TERM_LENGTH = 2
 
@@ -62,6 +71,11 @@ def scrub_text(text: str, terms: Iterable[str]) -> str:
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(_term_pattern(term) for term in ordered) + r")(?!\w)",
                          re.IGNORECASE)
     return pattern.sub(REDACTED, text)
+
+
+def scrub_dates(text: str) -> str:
+    """Replace calendar dates in free text by [date]: without a patient's shift, a date cannot be kept."""
+    return _DATE_IN_TEXT.sub(DATE_REDACTED, text) if text else text
 
 
 def _term_pattern(term: str) -> str:

@@ -44,6 +44,13 @@ def ingest_folder(*, root: Path, dataset: Dataset, labels_csv: Path | None = Non
                         progress=progress)
 
 
+def stored_reason(exc: Exception) -> str:
+    """A rejection reason fit for the database: our own message, or the kind of I/O failure only."""
+    if isinstance(exc, CbirError):
+        return exc.message
+    return f"cannot read the file ({type(exc).__name__}: {exc.strerror or 'I/O error'})"
+
+
 def ingest_files(*, files: list[Path], root: Path, dataset: Dataset, labels: dict[str, dict] | None = None,
                  progress: Progress = lambda it, total: it) -> FolderReport:
     """Ingest each file (paths below `root`, which keys `labels`); a bad file refuses only itself."""
@@ -53,10 +60,10 @@ def ingest_files(*, files: list[Path], root: Path, dataset: Dataset, labels: dic
         try:
             outcome = ingest_image_file(path=path, dataset=dataset, labels_row=labels.get(relative) if labels else None)
         except (CbirError, OSError) as exc:
-            reason = getattr(exc, "message", str(exc))
-            report.skipped.append((relative, reason))
-            # the file name stays on the operator's console: names of files can carry patient names
-            record_rejection(channel="folder", reason=reason, detail={"suffix": path.suffix.lower()})
+            report.skipped.append((relative, getattr(exc, "message", str(exc))))
+            # the file name stays on the operator's console: names of files (and the paths in an
+            # OSError's text) can carry patient names, so the stored reason never includes them
+            record_rejection(channel="folder", reason=stored_reason(exc), detail={"suffix": path.suffix.lower()})
             continue
         (report.created_ids if outcome.created else report.existing_ids).append(outcome.image.pk)
     return report

@@ -51,7 +51,6 @@ class Image(models.Model):
     sop_uid = models.CharField(max_length=64, unique=True)
     content_hash = models.CharField(max_length=64, unique=True)
     source_format = models.CharField(max_length=16)  # png, jpeg, dicom
-    original_name = models.CharField(max_length=255, blank=True)
     pixels_path = models.CharField(max_length=255)  # 8-bit PNG, relative to MEDIA_ROOT
     thumbnail_path = models.CharField(max_length=255)
     dicom_path = models.CharField(max_length=255, blank=True)  # de-identified DICOM, if any

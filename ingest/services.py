@@ -57,8 +57,7 @@ def get_or_create_dataset(name: str) -> Dataset:
     return dataset
 
 
-def ingest_image_bytes(*, data: bytes, dataset: Dataset, original_name: str = "",
-                       labels_row: dict | None = None) -> IngestOutcome:
+def ingest_image_bytes(*, data: bytes, dataset: Dataset, labels_row: dict | None = None) -> IngestOutcome:
     """Parse, de-identify, store and register one image file; a re-sent file or SOP instance is a no-op."""
     digest = content_hash(data)
     existing = Image.objects.filter(content_hash=digest).first()
@@ -72,7 +71,7 @@ def ingest_image_bytes(*, data: bytes, dataset: Dataset, original_name: str = ""
         prepared = PreparedImage(parse_image_bytes(data))
     patient_id = apply_labels(prepared.record, labels_row) if labels_row else ""
     fill_missing_uids(prepared.record, dataset=dataset, digest=digest, patient_id=patient_id)
-    return store_record(prepared, dataset=dataset, digest=digest, original_name=original_name)
+    return store_record(prepared, dataset=dataset, digest=digest)
 
 
 def prepare_dicom(data: bytes) -> PreparedImage | Image:
@@ -105,13 +104,13 @@ def fill_missing_uids(record: ImageRecord, *, dataset: Dataset, digest: str, pat
     record.sop_uid = record.sop_uid or remap_uid(f"sop:{digest}")
 
 
-def store_record(prepared: PreparedImage, *, dataset: Dataset, digest: str, original_name: str) -> IngestOutcome:
+def store_record(prepared: PreparedImage, *, dataset: Dataset, digest: str) -> IngestOutcome:
     record = prepared.record
     paths = write_files(prepared, digest)
     try:
         with transaction.atomic():
             series = upsert_series(record, dataset)
-            image = create_image(record, series=series, digest=digest, paths=paths, original_name=original_name,
+            image = create_image(record, series=series, digest=digest, paths=paths,
                                  quarantine_reason=prepared.quarantine_reason)
             # reports that arrived before this image (HL7/FHIR) link once the image is committed
             transaction.on_commit(lambda: link_reports_to_study(series.study))
@@ -159,14 +158,17 @@ def upsert_series(record: ImageRecord, dataset: Dataset) -> Series:
     return series
 
 
-def create_image(record: ImageRecord, *, series: Series, digest: str, paths: dict[str, str], original_name: str,
+def create_image(record: ImageRecord, *, series: Series, digest: str, paths: dict[str, str],
                  quarantine_reason: str = "") -> Image:
-    """A new Image row; a SOP instance stored meanwhile under another hash raises IntegrityError."""
+    """A new Image row; a SOP instance stored meanwhile under another hash raises IntegrityError.
+
+    The file's name is not kept: archives name files after patients (SMITH_JANE_MRN….dcm).
+    """
     height, width = record.pixels.shape[:2]
     status = Image.Status.QUARANTINED if quarantine_reason else Image.Status.READY
     return Image.objects.create(
         series=series, sop_uid=record.sop_uid, content_hash=digest, source_format=record.source_format,
-        original_name=original_name[:255], width=width, height=height, frame_count=record.frame_count,
+        width=width, height=height, frame_count=record.frame_count,
         instance_number=record.instance_number, modality=record.modality, body_part=record.body_part,
         label=record.label, labels=record.labels, notes=record.notes, metadata=record.metadata,
         status=status, status_reason=quarantine_reason, **paths,
@@ -174,8 +176,7 @@ def create_image(record: ImageRecord, *, series: Series, digest: str, paths: dic
 
 
 def ingest_image_file(*, path: Path, dataset: Dataset, labels_row: dict | None = None) -> IngestOutcome:
-    return ingest_image_bytes(data=Path(path).read_bytes(), dataset=dataset, original_name=Path(path).name,
-                              labels_row=labels_row)
+    return ingest_image_bytes(data=Path(path).read_bytes(), dataset=dataset, labels_row=labels_row)
 
 
 def record_rejection(*, channel: str, reason: str, detail: dict | None = None) -> Rejection:

@@ -35,8 +35,7 @@ def ingest_uploads(*, files: list, dataset: Dataset, labels_row: dict | None = N
 
 def ingest_one_upload(upload, *, dataset: Dataset, labels_row: dict | None) -> UploadOutcome:
     try:
-        outcome = ingest_image_bytes(data=read_upload(upload), dataset=dataset, original_name=upload.name,
-                                     labels_row=labels_row)
+        outcome = ingest_image_bytes(data=read_upload(upload), dataset=dataset, labels_row=labels_row)
     except CbirError as exc:
         record_rejection(channel="upload", reason=exc.message)
         return UploadOutcome(upload.name, "refused", reason=exc.message)

@@ -72,7 +72,10 @@ def apply_action(dataset: Dataset, element, action: str, identity: PatientIdenti
         del dataset[element.tag]
     elif action == "Z":
         element.value = empty_value(element.VR)
-    elif element.VR == "SQ":  # D, K, C and U* on a sequence keep its items, de-identified
+    elif element.VR == "SQ" and action == "D":
+        for item in element.value or []:
+            replace_with_dummies(item)
+    elif element.VR == "SQ":  # K, C and U* on a sequence keep its items, de-identified
         for item in element.value or []:
             deidentify_elements(item, identity, policy)
     elif action == "D":
@@ -83,6 +86,24 @@ def apply_action(dataset: Dataset, element, action: str, identity: PatientIdenti
         element.value = clean_element_value(element, identity)
     elif action == "P":
         element.value = pseudonym_for(element.keyword, identity)
+
+
+def replace_with_dummies(item: Dataset) -> None:
+    """D on a sequence: its items keep their shape, every value in them becomes a dummy (UIDs remapped).
+
+    Such sequences (ContentSequence, the person and institution code sequences) hold free text and
+    codes the table does not list one by one, so nothing in them can be kept as it was.
+    """
+    for element in list(item):
+        if element.tag.is_private or element.tag.element == 0x0000:
+            del item[element.tag]
+        elif element.VR == "SQ":
+            for inner in element.value or []:
+                replace_with_dummies(inner)
+        elif element.VR == "UI":
+            element.value = remap_uid_value(element.value)
+        else:
+            element.value = dummy_value(element.VR)
 
 
 def clean_element_value(element, identity: PatientIdentity):

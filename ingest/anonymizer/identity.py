@@ -12,7 +12,11 @@ from ingest.pseudonyms import pseudonymize
 # The accession pseudonym is cut to fit the DICOM file's SH value (16 characters).
 ACCESSION_MAX_LENGTH = 16
 IDENTIFIER_KEYWORDS = ("PatientID", "OtherPatientIDs", "AccessionNumber", "StudyID", "InstitutionName",
-                       "IssuerOfPatientID", "PatientBirthDate", "MedicalRecordLocator")
+                       "IssuerOfPatientID", "PatientBirthDate", "MedicalRecordLocator", "PatientAddress",
+                       "PatientTelephoneNumbers", "PatientTelecomInformation", "InstitutionAddress",
+                       "AdmissionID", "RequestedProcedureID", "PlacerOrderNumberImagingServiceRequest",
+                       "FillerOrderNumberImagingServiceRequest", "PerformedProcedureStepID",
+                       "ScheduledProcedureStepID", "StationName")
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,18 @@ PSEUDONYMIZED = ("PatientName", "PatientID", "AccessionNumber")
 # Never shifted: the birth date is dropped, the age it implies is kept.
 ALWAYS_EMPTIED = ("PatientBirthDate",)
 
+# Removed although the table keeps them or would keep them here: the other birth data (the table's X on
+# PatientBirthTime would otherwise lose to the rule that keeps times of day; the alternative-calendar
+# attributes are missing from dicom-anonymizer's transcription) and the issuers of the identifiers we
+# pseudonymize, which name the hospital that holds the patient's record.
+ALWAYS_REMOVED = (
+    "PatientBirthTime", "PatientBirthDateInAlternativeCalendar", "PatientDeathDateInAlternativeCalendar",
+    "PatientAlternativeCalendar", "IssuerOfAccessionNumberSequence", "IssuerOfPatientIDQualifiersSequence",
+)
+
+# Free text the table does not list is still free text: identifiers and dates are cut out of it.
+FREE_TEXT_VRS = ("ST", "LT", "UT")
+
 
 @functools.lru_cache(maxsize=1)
 def basic_profile() -> tuple[dict[int, str], tuple[tuple[int, int, int, int, str], ...]]:
@@ -81,13 +93,15 @@ def resolved_action(tag: BaseTag, vr: str, *, clean_descriptors: bool) -> str:
         return "P"
     if int(tag) in _tags(ALWAYS_EMPTIED):
         return "Z"
+    if int(tag) in _tags(ALWAYS_REMOVED):
+        return "X"
     if int(tag) in _tags(PATIENT_CHARACTERISTICS):
         return "K"
     if clean_descriptors and int(tag) in _tags(CLEAN_DESCRIPTORS):
         return "C"
     code = basic_profile_action(tag)
     if not code:
-        return "K"
+        return "C" if vr in FREE_TEXT_VRS else "K"
     if vr in ("DA", "DT"):
         return "C"  # Retain Longitudinal Temporal Information with Modified Dates: shift
     if vr == "TM":

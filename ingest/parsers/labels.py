@@ -4,12 +4,21 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from ingest.deidentify import identifier_terms, scrub_dates, scrub_text
 from ingest.errors import IngestError
 
-# Columns that describe the file or could re-identify the patient; never stored.
-DROPPED_COLUMNS = {"file", "original_file", "width", "height", "original_width", "original_height",
-                   "row_in_source_metadata", "url", "date", "location", "patient_id"}
+# The only other columns kept as metadata: clinical facts and attribution. A column not listed (a file
+# name, a source row, a date, a place, a patient or group id, or anything an archive adds) is never
+# stored, because a deny-list cannot know what a new archive's columns hold.
+KEPT_COLUMNS = (
+    "diagnosis", "finding", "view", "official_split", "offset", "time", "severity", "medical_history",
+    "other_diseases", "survival", "intubated", "intubation_present", "went_icu", "in_icu",
+    "needed_supplemental_O2", "extubated", "temperature", "pO2_saturation", "leukocyte_count",
+    "neutrophil_count", "lymphocyte_count", "clinical_notes", "other_notes", "caption", "doi", "license", "source",
+)
 NOTE_COLUMNS = ("clinical_notes", "other_notes", "caption", "severity", "medical_history", "diagnosis", "finding")
+# The row's own identifiers, cut out of its free text (split_group is a patient id in covid_chestxray).
+IDENTIFYING_COLUMNS = ("patient_id", "split_group", "original_file", "file", "url", "location", "date")
 UNLABELLED = {"", "todo"}
 
 
@@ -26,10 +35,8 @@ def label_fields(row: dict[str, str]) -> dict:
     """The ImageRecord fields a labels row provides (patient id comes back separately)."""
     label = (row.get("label") or "").strip()
     findings = [part.strip() for part in (row.get("finding") or "").split(",") if part.strip()]
-    notes = "\n".join(f"{column}: {row[column].strip()}" for column in NOTE_COLUMNS if (row.get(column) or "").strip())
-    metadata = {key: value.strip() for key, value in row.items()
-                if key not in DROPPED_COLUMNS and key not in ("label", "modality", "body_part", "sex", "age")
-                and value is not None and value.strip()}
+    kept = kept_values(row)
+    notes = "\n".join(f"{column}: {kept[column]}" for column in NOTE_COLUMNS if column in kept)
     return {
         "label": "" if label.lower() == "todo" else label,
         "labels": sorted({label, *findings} - UNLABELLED) if label.lower() != "todo" else findings,
@@ -38,8 +45,15 @@ def label_fields(row: dict[str, str]) -> dict:
         "sex": (row.get("sex") or "").strip().upper()[:1] if (row.get("sex") or "").strip().upper()[:1] in ("M", "F") else "",
         "age_years": _age(row.get("age")),
         "notes": notes,
-        "metadata": metadata,
+        "metadata": kept,
     }
+
+
+def kept_values(row: dict[str, str]) -> dict[str, str]:
+    """The KEPT_COLUMNS of a row, with the row's identifiers and any calendar dates cut out of the text."""
+    terms = identifier_terms(row.get(column) or "" for column in IDENTIFYING_COLUMNS)
+    kept = {column: scrub_dates(scrub_text((row.get(column) or "").strip(), terms)) for column in KEPT_COLUMNS}
+    return {column: value for column, value in kept.items() if value}
 
 
 def normalize_modality(text: str | None) -> str:

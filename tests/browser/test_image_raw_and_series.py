@@ -28,8 +28,7 @@ def samples(datasets_dir) -> Path:
 
 
 def ingest_sample(path: Path) -> Image:
-    return ingest_image_bytes(data=path.read_bytes(), dataset=get_or_create_dataset("dicom-samples"),
-                              original_name=path.name).image
+    return ingest_image_bytes(data=path.read_bytes(), dataset=get_or_create_dataset("dicom-samples")).image
 
 
 def raw_values(response) -> np.ndarray:

@@ -44,8 +44,11 @@ def test_search_result_carries_what_the_graph_and_panel_need(api_client, brain_r
 
 
 def test_the_query_image_itself_is_found_first(api_client, brain_repository, datasets_dir):
+    from ingest.services import content_hash
+
     stored = Image.objects.filter(label="pituitary").first()
-    original = datasets_dir / "brain_tumor_mri" / "images" / "pituitary" / stored.original_name
+    original = next(path for path in (datasets_dir / "brain_tumor_mri" / "images" / "pituitary").glob("*.png")
+                    if content_hash(path.read_bytes()) == stored.content_hash)
 
     body = api_client.post("/api/search/", {"image": upload(original.read_bytes()), "k": 3}).json()
 

@@ -46,3 +46,11 @@ def test_date_shift_is_stable_per_patient_and_moves_dates_back_at_most_a_year():
 
 def test_dates_of_reports_without_a_patient_are_dropped_not_shifted_by_a_shared_offset():
     assert shift_date(date(2024, 1, 10), "") is None
+
+
+def test_scrub_dates_replaces_calendar_dates_but_keeps_years_and_durations():
+    from ingest.deidentify import scrub_dates
+
+    text = "On January 22, 2020 (day 5), seen 2020-01-25, 25/01/2020 and 3 Feb 2020; may improve by 2021."
+
+    assert scrub_dates(text) == "On [date] (day 5), seen [date], [date] and [date]; may improve by 2021."

@@ -67,6 +67,20 @@ def test_unreadable_files_are_reported_with_reason_and_leave_nothing(tmp_path, s
     assert len(rejections) == 3 and not any("notes.png" in r.reason + str(r.detail) for r in rejections)
 
 
+def test_a_missing_file_is_reported_on_the_console_but_its_path_is_not_stored(tmp_path):
+    folder = tmp_path / "archive"
+    (folder / "DOE_JOHN_MRN5566").mkdir(parents=True)
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label\nDOE_JOHN_MRN5566/scan1.png,glioma\nDOE_JOHN_MRN5566,glioma\n")
+
+    report = ingest_folder(root=folder, dataset=get_or_create_dataset("archive"), labels_csv=labels)
+
+    assert [relative for relative, _ in report.skipped] == ["DOE_JOHN_MRN5566", "DOE_JOHN_MRN5566/scan1.png"]
+    stored = [rejection.reason + str(rejection.detail) for rejection in Rejection.objects.filter(channel="folder")]
+    assert len(stored) == 2 and not any("DOE" in text or "5566" in text for text in stored)
+    assert any("FileNotFoundError" in text for text in stored)
+
+
 def test_a_failure_while_saving_removes_the_files_already_written(tmp_path, settings, monkeypatch):
     from ingest import services
     from tests.factories import png_bytes
