@@ -105,7 +105,9 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every star
 # Uploads above this size are refused with HTTP 400 (bytes).
 MAX_UPLOAD_BYTES = int(os.environ.get("CBIR_MAX_UPLOAD_BYTES", str(64 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
+# Every upload we accept stays in memory until it is de-identified: Django's default would spool files
+# over 4 MB to a temporary file, i.e. put an identifiable DICOM on disk (left behind if the worker dies).
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "cbir.errors.api_exception_handler",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from ingest.deidentify import scrub_dates, scrub_text
+
 
 @dataclass
 class CodeRecord:
@@ -64,3 +66,23 @@ class ClinicalRecord:
     reports: list[ReportRecord] = field(default_factory=list)
     codes: list[CodeRecord] = field(default_factory=list)  # patient-level (DG1 in ADT, FHIR Condition)
     patient_aliases: list[str] = field(default_factory=list)  # keyed digests of FHIR 'Patient/<id>' for `patient`
+
+
+def scrub_record_text(record: ClinicalRecord, terms: set[str]) -> None:
+    """Cut the message's identifiers and every calendar date out of all the text a record keeps.
+
+    Code displays and procedure names are free text too ("Pneumonia in John Doe"); dates in text cannot
+    be shifted like the dated fields, so they go.
+    """
+    def clean(text: str) -> str:
+        return scrub_dates(scrub_text(text, terms))
+
+    codes = [*record.codes, *(code for order in record.orders for code in order.codes),
+             *(code for report in record.reports for code in report.codes)]
+    for code in codes:
+        code.display = clean(code.display)
+    for order in record.orders:
+        order.procedure_display = clean(order.procedure_display)
+    for report in record.reports:
+        report.code_display, report.text, report.impression = (clean(report.code_display), clean(report.text),
+                                                               clean(report.impression))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from ingest.clinical_records import ClinicalRecord
+from ingest.clinical_records import ClinicalRecord, scrub_record_text
 from ingest.errors import IngestError
 from ingest.parsers import fhir_resources
 from ingest.parsers.fhir_resources import FhirContext, reference_alias
@@ -53,7 +53,10 @@ def parse_fhir_resource(data, context: FhirContext | None = None) -> ClinicalRec
     context = context or FhirContext()
     if data["resourceType"] == "Patient":
         context.add_patient(data)
-    return fhir_resources.EXTRACTORS[data["resourceType"]](data, context, message_key(data))
+    context.add_resource_identifiers(data)
+    record = fhir_resources.EXTRACTORS[data["resourceType"]](data, context, message_key(data))
+    scrub_record_text(record, context.terms)
+    return record
 
 
 def parse_fhir_bundle(data, context: FhirContext | None = None) -> ParsedBundle:

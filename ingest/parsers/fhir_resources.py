@@ -56,6 +56,13 @@ class FhirContext:
         self.terms |= identifier_terms(patient_strings(resource))
         return patient_pseudonym(resource)
 
+    def add_resource_identifiers(self, resource: dict) -> None:
+        """The resource's own identifiers (accession, order numbers) and its subject's, to scrub from its text."""
+        subject = resource.get("subject") if isinstance(resource.get("subject"), dict) else {}
+        values = [item.get("value") or "" for item in resource.get("identifier") or [] if isinstance(item, dict)]
+        values.append(str((subject.get("identifier") or {}).get("value") or ""))
+        self.terms |= identifier_terms(values)
+
     def patient_for(self, reference: dict | None) -> str:
         reference = reference or {}
         self.terms |= identifier_terms([str(reference.get("display") or "")])
@@ -83,7 +90,7 @@ def patient_strings(resource: dict) -> list[str]:
                  for part in [*(address.get("line") or []), address.get("city") or "", address.get("postalCode") or "",
                               address.get("text") or ""]]
     contacts = [part for contact in resource.get("contact") or [] for part in contact_strings(contact)]
-    return [*names, *identifiers, *telecom, *addresses, *contacts]
+    return [*names, *identifiers, *telecom, *addresses, *contacts, str(resource.get("birthDate") or "")]
 
 
 def contact_strings(contact: dict) -> list[str]:

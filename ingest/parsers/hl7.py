@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from ingest.clinical_records import ClinicalRecord, CodeRecord, OrderRecord, PatientRecord, ReportRecord
+from ingest.clinical_records import (ClinicalRecord, CodeRecord, OrderRecord, PatientRecord, ReportRecord,
+                                     scrub_record_text)
 from ingest.codes import DIAGNOSIS_SYSTEMS, canonical_system
 from ingest.deidentify import REDACTED, age_in_years, identifier_terms, scrub_text, shift_date
 from ingest.parsers.hl7_identifiers import message_identifiers
@@ -53,6 +54,7 @@ def parse_hl7_message(text: str) -> ClinicalRecord:
             order.codes = read_diagnoses(group)
             record.orders.append(order)
     attach_loose_diagnoses(record, loose_diagnoses)
+    scrub_record_text(record, terms)
     return record
 
 

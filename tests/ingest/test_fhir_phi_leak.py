@@ -27,10 +27,14 @@ def marked_bundle() -> dict:
         "gender": "male", "birthDate": "1960-05-05",
         "contact": [{"name": {"family": m[12]}, "telecom": [{"system": "phone", "value": m[13]}]}],
     }
-    report = {"resourceType": "DiagnosticReport", "status": "final", "code": {"text": "CT head"},
+    report = {"resourceType": "DiagnosticReport", "status": "final", "code": {"text": f"CT head for {m[5]}"},
+              "identifier": [{"type": {"coding": [{"code": "ACSN"}]}, "value": m[16]}],
+              "conclusionCode": [{"coding": [{"system": "http://snomed.info/sct", "code": "302820008",
+                                              "display": f"Meningioma of {m[4]}"}]}],
               "subject": {"reference": f"Patient/{m[1]}", "display": m[14]},
               "text": {"status": "generated", "div": f"<div xmlns=\"http://www.w3.org/1999/xhtml\">{m[4]}</div>"},
-              "conclusion": f"{m[5]} {m[4]} ({m[2]}): meningioma; contact {m[14]}."}
+              "conclusion": f"{m[5]} {m[4]} ({m[2]}, born 1960-05-05, accession {m[16]}): meningioma; "
+                            f"contact {m[14]}."}
     return {"resourceType": "Bundle", "type": "transaction", "entry": [
         {"fullUrl": f"urn:uuid:{m[15]}", "resource": patient, "request": {"method": "POST", "url": "Patient"}},
         {"fullUrl": "urn:uuid:r", "resource": report, "request": {"method": "POST", "url": "DiagnosticReport"}}]}
@@ -54,7 +58,7 @@ def test_fhir_patient_identifiers_never_reach_database_files_responses_or_logs(c
     dump = io.StringIO()
     call_command("dumpdata", "ingest", stdout=dump)
     assert posted.status_code == 200 and invalid.status_code == 400
-    assert "[redacted]" in Report.objects.get().impression
+    assert "[redacted]" in Report.objects.get().impression and "1960" not in Report.objects.get().impression
     for where, text in [("post response", posted.content.decode()), ("400 response", invalid.content.decode()),
                         ("search responses", "".join(reads)), ("dumpdata", dump.getvalue()), ("logs", caplog.text),
                         ("stderr/stdout", "".join(capfd.readouterr()))]:

@@ -30,13 +30,14 @@ def marked_message(control_id: str) -> str:
         f"PV1|1|I|WARD^1^2|||||{m[23]}^{m[24]}^ATTENDING|||||||||||{m[25]}",
         f"GT1|1|{m[26]}|{m[27]}^GUARANTOR",
         f"IN1|1|PLAN||INSURER|||||||||||||{m[28]}^INSURED",
-        "ORC|RE|ORD-1|ACC-PHI",
-        "OBR|1|ORD-1|ACC-PHI|71020^CHEST XRAY^C4|||20240102090000|||||||||||ACC-PHI||||20240103110000||CR|F",
-        f"OBX|1|TX|18782-3^Study observation^LN||Patient {m[5]} {m[6]} (MRN {m[2]}) examined; "
-        f"mother {m[18]} present.||||||F",
+        f"ORC|RE|{m[29]}|ACC-PHI",
+        f"OBR|1|{m[29]}|ACC-PHI|71020^CHEST XRAY FOR {m[5]}^C4|||20240102090000|||||||||||ACC-PHI||||20240103110000"
+        "||CR|F",
+        f"OBX|1|TX|18782-3^Study observation^LN||Patient {m[5]} {m[6]} (MRN {m[2]}, born 01/01/1970, "
+        f"order {m[29]}) examined; mother {m[18]} present.||||||F",
         f"NTE|1|L|Call {m[15]} or write to {m[10]} Main Street re {m[6].lower()}.",
         f"OBX|2|TX|19005-8^Impression^LN||Pneumonia in {m[5]}.||||||F",
-        "DG1|1||486^Pneumonia, organism unspecified^I9C||",
+        f"DG1|1||486^Pneumonia in {m[5]}^I9C||",
     ]
     return "\r".join(segments) + "\r"
 
@@ -68,6 +69,7 @@ def test_hl7_identifiers_never_reach_database_files_responses_or_logs(listener, 
     report = Report.objects.get()
     assert str(hl7.parse(mllp_ack).segment("MSA")[1]) == "AA"
     assert "[redacted]" in report.text and report.study is not None
+    assert "1970" not in report.text and "[date]" in report.text
     for where, text in [("mllp ack", mllp_ack), ("http ack", http_ack.content.decode()), ("dumpdata", dump.getvalue()),
                         ("logs", caplog.text), ("stderr/stdout", "".join(capfd.readouterr()))]:
         assert_no_marker(text, where)

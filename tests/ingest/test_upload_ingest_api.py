@@ -56,3 +56,17 @@ def test_a_file_over_the_size_limit_is_refused_and_recorded(client_as, settings)
 
     assert response.json()[0]["status"] == "refused" and "over the limit" in response.json()[0]["reason"]
     assert Image.objects.count() == 0 and Rejection.objects.filter(channel="upload").count() == 1
+
+
+def test_a_large_upload_is_never_spooled_to_a_temporary_file(client_as, monkeypatch):
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    def refuse_disk(*args, **kwargs):
+        raise AssertionError("an upload was written to a temporary file before de-identification")
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "new_file", refuse_disk)
+    big = named(png_bytes(seed=5) + b"\0" * (6 * 1024 * 1024), "big.png")  # over Django's 4 MB default
+
+    response = client_as("curator").post("/api/curation/uploads/", {"files": [big]}, format="multipart")
+
+    assert response.status_code == 201 and response.json()[0]["status"] in ("stored", "refused")
