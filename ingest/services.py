@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Sequence
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from cbir.errors import CbirError
 from ingest.anonymizer import AnonymizationPolicy
 from ingest.dicom_policy import (CANNOT_UNDERSTAND, DATASET_DOES_NOT_MATCH_SOP_CLASS, IMAGE_STORAGE_CLASSES,
-                                 SOP_CLASS_NOT_SUPPORTED, SUCCESS, failure_status, peek_sop_uids)
+                                 OUT_OF_RESOURCES, SOP_CLASS_NOT_SUPPORTED, SUCCESS, failure_status, peek_sop_uids)
 from ingest.models import Dataset, Image, Rejection, Series, Study
 from ingest.parsers import parse_image_bytes
 from ingest.parsers.dicom import deidentify_and_decode, read_dataset
@@ -112,8 +112,6 @@ def store_record(prepared: PreparedImage, *, dataset: Dataset, digest: str) -> I
             series = upsert_series(record, dataset)
             image = create_image(record, series=series, digest=digest, paths=paths,
                                  quarantine_reason=prepared.quarantine_reason)
-            # reports that arrived before this image (HL7/FHIR) link once the image is committed
-            transaction.on_commit(lambda: link_reports_to_study(series.study))
     except IntegrityError:
         # Lost a race with a concurrent ingest of the same file or SOP instance: theirs wins.
         same_file = Image.objects.filter(content_hash=digest).first()
@@ -125,10 +123,25 @@ def store_record(prepared: PreparedImage, *, dataset: Dataset, digest: str) -> I
             raise
         return IngestOutcome(same_instance, created=False)
     except BaseException:
-        remove_files(*paths.values())
+        remove_files_nobody_owns(digest, paths)
         raise
+    # Reports that arrived before this image (HL7/FHIR) link once it is committed. Outside the block
+    # above: the image is stored whatever happens here, and a failed link is retried by the next image
+    # of the study or report of the patient (link_reports_to_study is idempotent).
+    transaction.on_commit(lambda: link_reports_to_study(series.study), robust=True)
     logger.info("stored image %s (%s) in dataset %s", image.pk, image.status, dataset.pk)
     return IngestOutcome(image, created=True)
+
+
+def remove_files_nobody_owns(digest: str, paths: dict[str, str]) -> None:
+    """After a failed insert: the content-addressed files go unless a committed image (a concurrent ingest of
+    the same bytes) uses them; when the database cannot tell, they stay (an orphan file loses nothing)."""
+    try:
+        owned = Image.objects.filter(content_hash=digest).exists()
+    except DatabaseError:
+        return
+    if not owned:
+        remove_files(*paths.values())
 
 
 def write_files(prepared: PreparedImage, digest: str) -> dict[str, str]:
@@ -214,6 +227,10 @@ def receive_dicom_instance(*, data: bytes, dataset: Dataset, channel: str, sop_c
     except (CbirError, OSError) as exc:
         comment = exc.message if isinstance(exc, CbirError) else "cannot write the image to storage"
         return refuse_instance(received, failure_status(exc), comment, channel=channel, detail=detail)
+    except DatabaseError as exc:  # this part failed, not the parts before it: they stay stored and reported
+        logger.error("storing a %s instance failed: %s", channel, type(exc).__name__)
+        received.status, received.comment = OUT_OF_RESOURCES, "database unavailable; retry later"
+        return received  # no Rejection row: the database is what failed
     received.image, received.created, received.sop_instance_uid = outcome.image, outcome.created, outcome.image.sop_uid
     return received
 
@@ -241,10 +258,24 @@ def store_stow_parts(*, parts: Sequence, dataset: Dataset) -> list[ReceivedInsta
 
 
 def embed_after_commit(image_ids: Sequence[int]) -> None:
-    """Embed and index these images once the current transaction commits (at once outside one)."""
+    """Embed and index these images once the current transaction commits (at once outside one).
+
+    Robust: the images are stored and their senders told so; a failure to embed is logged and must not turn
+    that into an error. `embed_missing_images` (run by the receivers at start) catches such images up.
+    """
     ids = list(image_ids)
     if ids:
-        transaction.on_commit(lambda: embed_and_index_ready_images(ids))
+        transaction.on_commit(lambda: embed_and_index_ready_images(ids), robust=True)
+
+
+def embed_missing_images() -> None:
+    """Embed and index every READY image an active encoder version has no vector for (crash recovery)."""
+    from embeddings.services import embed_and_index_new_images
+
+    try:
+        embed_and_index_new_images()
+    except Exception as exc:  # the receiver must start even when no encoder can embed yet
+        logger.error("catching up embeddings failed: %s", type(exc).__name__)
 
 
 def embed_and_index_ready_images(image_ids: Sequence[int]) -> list[int]:

@@ -79,6 +79,38 @@ def test_a_failure_while_saving_leaves_no_row_and_no_file(settings, monkeypatch)
     assert media_files(settings) == []
 
 
+def test_a_failure_linking_reports_after_commit_keeps_the_stored_image_and_its_files(
+        settings, monkeypatch, django_capture_on_commit_callbacks):
+    from django.db import OperationalError
+
+    def fail(study):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "link_reports_to_study", fail)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        image = ingest(dicom_bytes())
+
+    assert Image.objects.get().pk == image.pk
+    assert media_path(image.pixels_path).is_file() and media_path(image.dicom_path).is_file()
+
+
+def test_a_failed_insert_leaves_the_files_of_a_committed_image_with_the_same_content(settings, monkeypatch):
+    stored = ingest(dicom_bytes())
+    files = media_files(settings)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("a concurrent ingest of the same bytes failed late")
+
+    monkeypatch.setattr(services, "create_image", fail)
+    same_content = services.PreparedImage(services.parse_image_bytes(media_path(stored.pixels_path).read_bytes()))
+
+    with pytest.raises(RuntimeError):  # its files are named by the same content hash as the stored image's
+        services.store_record(same_content, dataset=get_or_create_dataset("dicom-tests"), digest=stored.content_hash)
+
+    assert media_files(settings) == files and media_path(stored.pixels_path).is_file()
+
+
 def test_a_failure_writing_the_dicom_file_removes_the_png_already_written(settings, monkeypatch):
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")

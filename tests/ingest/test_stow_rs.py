@@ -124,3 +124,46 @@ def test_stored_images_are_embedded_and_indexed_after_commit(client, datasets_di
     assert IndexVersion.objects.get(status="ready").vector_count == 1
     quarantined = Image.objects.get(status=Image.Status.QUARANTINED)
     assert not quarantined.embeddings.exists()
+
+
+def test_a_failed_embedding_does_not_fail_the_store_and_build_index_all_catches_up(
+        client, datasets_dir, django_capture_on_commit_callbacks, monkeypatch):
+    from django.core.management import call_command
+
+    import embeddings.services
+
+    def broken_encoder(**kwargs):
+        raise RuntimeError("the encoder's checkpoint is missing")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(embeddings.services, "embed_and_index_new_images", broken_encoder)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post(client, multipart(sample_bytes(datasets_dir, "pydicom/CT_small.dcm")))
+    stored = Image.objects.get()
+    call_command("build_index", "--all")
+
+    assert response.status_code == 200 and len(uids(response, REFERENCED)) == 1
+    assert stored.embeddings.count() == 1
+
+
+def test_a_database_failure_on_one_part_fails_that_part_only(client, datasets_dir, monkeypatch):
+    from django.db import OperationalError
+
+    import ingest.services
+
+    real_ingest = ingest.services.ingest_image_bytes
+    calls = []
+
+    def failing_second_time(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("database is locked")
+        return real_ingest(**kwargs)
+
+    monkeypatch.setattr(ingest.services, "ingest_image_bytes", failing_second_time)
+    body = multipart(sample_bytes(datasets_dir, "pydicom/CT_small.dcm"), sample_bytes(datasets_dir, "pydicom/MR_small.dcm"))
+
+    response = post(client, body)
+
+    assert response.status_code == 202 and len(uids(response, REFERENCED)) == 1
+    assert uids(response, FAILED, REASON) == [0xA700] and Image.objects.count() == 1

@@ -1,4 +1,4 @@
-"""manage.py build_index [--encoder NAME]: (re)build and publish the ANN index."""
+"""manage.py build_index [--encoder NAME | --all]: embed what is missing, (re)build and publish the ANN index."""
 from django.core.management.base import BaseCommand, CommandError
 
 from browser.services import rebuild_index
@@ -12,8 +12,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--encoder", help="default: the default encoder (trained by the demo, else CBIR_DEFAULT_ENCODER)")
+        parser.add_argument("--all", dest="all_encoders", action="store_true",
+                            help="every active encoder version: catches up images stored but never embedded "
+                                 "(e.g. after a receiver was killed)")
 
-    def handle(self, *args, encoder: str | None, **options):
+    def handle(self, *args, encoder: str | None, all_encoders: bool, **options):
+        if all_encoders and encoder:
+            raise CommandError("give --encoder or --all, not both")
+        if all_encoders:
+            return self.build_all()
         try:
             version = get_active_version(encoder or get_default_encoder_name())
             missing = missing_image_ids(version)
@@ -25,3 +32,13 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         self.stdout.write(f"index {record.pk} for {version}: {record.method} over {record.vector_count} vectors, "
                           f"measured recall {record.measured_recall}")
+
+    def build_all(self) -> None:
+        from embeddings.services import embed_and_index_new_images, versions_to_embed
+
+        try:
+            versions = versions_to_embed()
+            embed_and_index_new_images(progress=True)
+        except CbirError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"embedded what was missing and rebuilt the indexes of {', '.join(map(str, versions))}")

@@ -5,6 +5,7 @@ import threading
 from django.core.management.base import BaseCommand
 
 from ingest.dicom_scp import start_scp, stop_scp
+from ingest.services import embed_missing_images
 
 
 class Command(BaseCommand):
@@ -23,6 +24,8 @@ class Command(BaseCommand):
         for number in (signal.SIGINT, signal.SIGTERM):
             signal.signal(number, lambda *_: stopping.set())
         server = start_scp(host=host, port=port, ae_title=ae_title, dataset_name=dataset, block=False)
+        # images acknowledged before a crash or kill but not yet embedded are caught up in the background
+        threading.Thread(target=embed_missing_images, name="embed-missing", daemon=True).start()
         self.stdout.write(f"DICOM SCP {ae_title} on {host}:{port} (Ctrl-C stops)")
         self.stdout.flush()
         while not stopping.wait(0.5):
