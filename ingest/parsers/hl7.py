@@ -9,6 +9,7 @@ phone number and address that the message's PID, NK1, PV1, GT1, IN1, ORC and OBR
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date
 
@@ -41,7 +42,7 @@ def parse_hl7_message(text: str) -> ClinicalRecord:
     patient = read_patient(segments, msh)
     terms = identifier_terms(message_identifiers(segments))
     record = ClinicalRecord(channel="hl7", message_type=message_type, control_id=control_id, patient=patient,
-                            message_key=pseudonymize("msg", f"{msh.get(3)}|{msh.get(4)}|{control_id}"))
+                            message_key=message_key(msh, control_id, text))
     pseudonym = patient.pseudonym if patient else ""
     groups = obr_groups(segments)
     grouped = {id(segment) for group in groups for segment in group}
@@ -56,6 +57,14 @@ def parse_hl7_message(text: str) -> ClinicalRecord:
     attach_loose_diagnoses(record, loose_diagnoses)
     scrub_record_text(record, terms)
     return record
+
+
+def message_key(msh: Segment, control_id: str, text: str) -> str:
+    """Sender, control id and content: a resend is a no-op, but a sender that reuses control ids (a reset
+    counter) does not have its new message acknowledged and dropped. MSH itself is left out of the
+    content, so a resend with a new timestamp is still recognised."""
+    body = "\r".join(line.strip() for line in re.split(r"[\r\n]+", text)[1:] if line.strip())
+    return pseudonymize("msg", f"{msh.get(3)}|{msh.get(4)}|{control_id}|{hashlib.sha256(body.encode()).hexdigest()}")
 
 
 def attach_loose_diagnoses(record: ClinicalRecord, diagnoses: list[CodeRecord]) -> None:

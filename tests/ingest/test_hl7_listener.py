@@ -110,6 +110,15 @@ def test_listener_treats_a_resent_control_id_as_a_no_op(listener):
     assert InboundMessage.objects.count() == 1 and Report.objects.count() == 1
 
 
+def test_a_reused_control_id_with_new_content_is_stored_not_dropped(listener):
+    first = send(listener.port, hl7_oru_message(control_id="RESET-1", accession="ACC-7"))
+
+    second = send(listener.port, hl7_oru_message(control_id="RESET-1", accession="ACC-8"))
+
+    assert str(first.segment("MSA")[1]) == str(second.segment("MSA")[1]) == "AA"
+    assert InboundMessage.objects.count() == 2 and Report.objects.count() == 2
+
+
 def test_listener_keeps_running_after_garbage_and_serves_the_next_message(listener):
     garbage = send(listener.port, "\x00\xff not hl7 at all |||")
 
