@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from browser.filters import Filters
 from browser.models import SavedSearch
+from browser.services.indexing import get_serving_version
 from cbir.errors import CbirError, NotFound
-from embeddings.services import embed_pixels, get_active_version, vector_bytes
+from embeddings.services import embed_pixels, vector_bytes
 from ingest.parsers import parse_image_bytes
 from ingest.selectors import get_image
 
@@ -23,7 +24,7 @@ def create_saved_search(*, owner: User, name: str, encoder: str, k: int, filters
         raise CbirError("a saved search needs an image, an image_id or keywords")
     if image_data is None and image_id is None and ranking == "fused":
         raise CbirError("ranking 'fused' needs an image query besides 'q'")  # as a search refuses it
-    version = get_active_version(encoder)
+    version = get_serving_version(encoder)
     vector = None
     if image_data is not None:
         vector = vector_bytes(embed_pixels([parse_image_bytes(image_data).pixels], version)[0])

@@ -5,8 +5,9 @@ import base64
 
 import numpy as np
 
+from browser.services.indexing import get_serving_version
 from cbir.errors import CbirError
-from embeddings.services import get_active_version, load_encoder
+from embeddings.services import load_encoder
 from ingest.parsers import parse_image_bytes
 from ingest.selectors import get_image
 from ingest.storage import load_pixels, png_bytes
@@ -19,7 +20,7 @@ class HeatmapsUnsupported(CbirError):
 def explain_similarity(*, result_id: int, encoder: str, query_image_id: int | None = None,
                        query_data: bytes | None = None) -> dict:
     """Heatmaps of where the query and the result match, for encoders that are networks."""
-    version = get_active_version(encoder)
+    version = get_serving_version(encoder)
     model = load_encoder(version)
     network = model.embedding_module()
     if network is None:

@@ -317,11 +317,11 @@ class RepositoryMapApi(WorkspaceApi):
         from browser.map_service import read_repository_map
         from browser.services.search import allowed_ids
         from browser.views import FilterFields
-        from embeddings.services import get_active_version
+        from browser.services.indexing import get_serving_version
 
         query = FilterFields(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
-        version = get_active_version(request.query_params.get("encoder") or get_default_encoder_name())
+        version = get_serving_version(request.query_params.get("encoder") or get_default_encoder_name())
         return Response(read_repository_map(version, allowed_ids=allowed_ids(query.filters())))
 
 

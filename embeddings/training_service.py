@@ -191,7 +191,8 @@ def _validation_map_of(version: EncoderVersion | None, validation: LabelledImage
 def activate_version(version: EncoderVersion) -> None:
     """Make `version` its encoder's active one, then re-embed and re-index in the background.
 
-    The browser swaps the index atomically, so the old index serves until the new one is ready.
+    Queries keep using the previous version and its index until this one's index is published
+    (browser.services.indexing.get_serving_version), so the swap is atomic for users.
     """
     from embeddings.services import embed_and_index_new_images
 

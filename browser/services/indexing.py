@@ -125,6 +125,20 @@ def remove_retired_folders(version: EncoderVersion) -> None:
             shutil.rmtree(old.path, ignore_errors=True)
 
 
+def get_serving_version(name: str) -> EncoderVersion:
+    """The version of encoder `name` that queries use: the active one once it has a READY index, until then
+    the newest earlier version that has one. Activating a new version (which re-embeds everything in the
+    background) thus never takes search down: the old index serves until the new one is published."""
+    from embeddings.services import get_active_version
+
+    active = get_active_version(name)
+    if IndexVersion.objects.filter(encoder_version=active, status=IndexVersion.Status.READY).exists():
+        return active
+    previous = (EncoderVersion.objects.filter(name=name, indexes__status=IndexVersion.Status.READY)
+                .exclude(pk=active.pk).order_by("-pk").first())
+    return previous or active
+
+
 def get_serving_index(version: EncoderVersion) -> tuple[IndexVersion, VectorIndex]:
     """The newest READY index of `version`, loaded once per process and swapped when a newer one appears."""
     latest = IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.READY).order_by("-id").first()

@@ -12,8 +12,9 @@ from browser.ranking import aggregate_series
 from browser.serializers import result_payload
 from browser.services.search import (SearchOptions, Stopwatch, _index_payload, allowed_ids, nearest_images,
                                      search_by_vector, stack_vectors, text_matches)
+from browser.services.indexing import get_serving_version
 from browser.services.searchers import get_searcher
-from embeddings.services import embed_pixels, get_active_version
+from embeddings.services import embed_pixels
 from ingest.errors import IngestError
 from ingest.models import Image, Series
 from ingest.parsers import parse_dicom
@@ -27,7 +28,7 @@ def search_by_pacs_instance(*, study_uid: str, series_uid: str, sop_uid: str, k:
                             q: str = "", ranking: str = "filter", recall: float | None = None) -> dict:
     """The PACS paper's query: fetch the instance by its three UIDs, then search like an upload."""
     clock = Stopwatch()
-    version = get_active_version(encoder)
+    version = get_serving_version(encoder)
     with clock.stage("fetch"):
         data = pacs.fetch_instance(study_uid=study_uid, series_uid=series_uid, sop_uid=sop_uid)
     with clock.stage("decode"):
@@ -44,7 +45,7 @@ def search_by_pacs_series(*, study_uid: str, series_uid: str, k: int, encoder: s
                           ranking: str = "filter", recall: float | None = None) -> dict:
     """Whole-series query: every slice is embedded and searched; results are series (see aggregate_series)."""
     clock = Stopwatch()
-    version = get_active_version(encoder)
+    version = get_serving_version(encoder)
     with clock.stage("fetch"):
         instances = pacs.fetch_series(study_uid=study_uid, series_uid=series_uid)
     with clock.stage("decode"):

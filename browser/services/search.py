@@ -15,11 +15,12 @@ from browser.models import IndexVersion
 from browser.ranking import reciprocal_rank_fusion
 from browser.selectors import filter_searchable_images
 from browser.serializers import result_payload
+from browser.services.indexing import get_serving_version
 from browser.services.searchers import get_searcher
 from browser.services.serving import LocalSearcher, RecallPlan, empty_index
 from embeddings.models import EncoderVersion
 from embeddings.selectors import load_vectors_for
-from embeddings.services import embed_pixels, get_active_version
+from embeddings.services import embed_pixels
 from ingest.models import Image
 from ingest.parsers import parse_image_bytes
 from ingest.selectors import get_image, searchable_images
@@ -67,7 +68,7 @@ def search_by_upload(*, data: bytes, k: int, encoder: str, filters: Filters, q: 
                      recall: float | None = None) -> dict:
     """Answer an uploaded PNG/JPEG/DICOM; nothing about the query is stored."""
     clock = Stopwatch()
-    version = get_active_version(encoder)
+    version = get_serving_version(encoder)
     with clock.stage("decode"):
         pixels = parse_image_bytes(data).pixels
     with clock.stage("embed"):
@@ -80,7 +81,7 @@ def search_by_image_id(*, image_id: int, k: int, encoder: str, filters: Filters,
                        ranking: str = "filter", recall: float | None = None) -> dict:
     """'More like this' for an indexed image; the image itself is left out of its results."""
     clock = Stopwatch()
-    version = get_active_version(encoder)
+    version = get_serving_version(encoder)
     image = get_image(image_id)
     with clock.stage("embed"):
         stored = load_vectors_for(version, [image.pk]).get(image.pk)
@@ -92,7 +93,7 @@ def search_by_image_id(*, image_id: int, k: int, encoder: str, filters: Filters,
 def search_by_keywords(*, q: str, k: int, encoder: str, filters: Filters) -> dict:
     """Keyword-only search: images ranked by text relevance; the graph links results by content."""
     clock = Stopwatch()
-    version = get_active_version(encoder)
+    version = get_serving_version(encoder)
     with clock.stage("search"):
         matches = text_matches(q, allowed=allowed_ids(filters), exclude=None)[:k]
         hits = [Hit(image, None, text_score=score) for image, score in _with_images(matches)]

@@ -166,3 +166,25 @@ def test_the_next_good_build_is_swapped_in(api_client, repository):
 
     assert second == record.pk != first
     assert IndexVersion.objects.get(pk=first).status == IndexVersion.Status.RETIRED
+
+
+def test_a_newly_activated_version_serves_only_once_its_index_is_published(api_client, repository,
+                                                                             django_capture_on_commit_callbacks):
+    from embeddings.models import EncoderVersion
+    from embeddings.training_service import activate_version
+
+    images, vectors = repository
+    old = baseline_version()
+    new = EncoderVersion.objects.create(name="baseline", version="test-new", dim=old.dim)
+
+    with django_capture_on_commit_callbacks(execute=False):  # the background re-embed has not run yet
+        activate_version(new)
+    during = search(api_client, image_id=images[5].pk, k=5)["query"]
+    store_vectors(images, vectors[::-1].copy(), version=new)
+    published = rebuild_index(new)
+    after = search(api_client, image_id=images[5].pk, k=5)["query"]
+
+    assert EncoderVersion.objects.get(name="baseline", is_active=True) == new
+    assert during["encoder_version"] == old.version
+    assert during["index"]["id"] != published.pk and after["index"]["id"] == published.pk
+    assert after["encoder_version"] == "test-new"
