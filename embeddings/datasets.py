@@ -41,8 +41,11 @@ class LabelledImages:
 
 
 def read_gray(path: Path) -> np.ndarray:
-    with PILImage.open(path) as image:
-        return np.asarray(image.convert("L"), dtype=np.uint8)
+    try:
+        with PILImage.open(path) as image:
+            return np.asarray(image.convert("L"), dtype=np.uint8)
+    except (OSError, ValueError) as exc:  # missing, a folder, not an image, truncated
+        raise DatasetError(f"cannot read image {path} listed in labels.csv ({type(exc).__name__})") from exc
 
 
 def read_labelled_folders(folders: Sequence[Path | str], *, label_column: str = "label") -> LabelledImages:

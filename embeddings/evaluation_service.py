@@ -41,6 +41,7 @@ def evaluate_encoders(*, reference_dirs: Sequence[str | Path], encoder_names: Se
     from embeddings.services import get_active_version
 
     versions = [get_active_version(name) for name in encoder_names]
+    _check_out_dir(Path(out_dir))  # before the embedding work, not after it
     sets = load_evaluation_sets(reference_dirs, query_dirs, label_column=label_column, max_images=max_images, seed=seed)
     reference_pixels, query_pixels = sets.reference.load_pixels(), sets.queries.load_pixels()
     results, reference_vectors = {}, {}
@@ -99,6 +100,15 @@ def _embed(pixels: list[np.ndarray], version: EncoderVersion, progress: bool, wh
     vectors = [embed_pixels(chunk, version) for chunk in
                tqdm(chunks, desc=f"embed {what} with {version}", unit="chunk", disable=not progress)]
     return np.concatenate(vectors) if vectors else np.zeros((0, version.dim), np.float32)
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DatasetError(f"--out {out_dir} is a file, not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatasetError(f"cannot create the output folder {out_dir} ({type(exc).__name__})") from exc
 
 
 def _write_outputs(out_dir: Path, metrics: dict, reference_vectors: dict, reference_labels, *, plots: bool) -> None:

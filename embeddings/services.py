@@ -56,7 +56,11 @@ def _load_encoder_cached(name: str, version: str, checkpoint_path: str, config_i
     path = Path(checkpoint_path)
     if not path.exists():
         raise CheckpointUnavailable(f"checkpoint of {name}@{version} is missing at {path}")
-    return get_encoder_class(name).load(path)
+    try:
+        return get_encoder_class(name).load(path)
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError, EOFError) as exc:  # truncated, edited, partial
+        raise CheckpointUnavailable(f"checkpoint of {name}@{version} at {path} is unreadable "
+                                    f"({type(exc).__name__}); retrain it or activate another version") from exc
 
 
 def vector_bytes(vector: np.ndarray) -> bytes:

@@ -23,9 +23,8 @@ def train_encoder_task(name: str, dataset_dirs: list[str], options: dict, label_
     `options` holds TrainingOptions fields (epochs, img_size, batch_size, ...). A worker that
     dies mid-run leaves resumable state: sending the same task again continues it.
     """
-    from embeddings.encoders.base import TrainingOptions
-    from embeddings.training_service import train_encoder_version
+    from embeddings.training_service import train_encoder_version, training_options_from
 
-    run = train_encoder_version(name=name, dataset_dirs=dataset_dirs, options=TrainingOptions(**options),
+    run = train_encoder_version(name=name, dataset_dirs=dataset_dirs, options=training_options_from(name, options),
                                 label_column=label_column, activate=activate, max_images=max_images)
     return run.pk

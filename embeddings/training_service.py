@@ -45,6 +45,8 @@ def train_encoder_version(*, name: str, dataset_dirs: Sequence[str | Path], opti
     """
     encoder_class = _trainable_class(name)
     _check_finite_options(options)  # before any image is read
+    _check_ranges(options)
+    _check_option_keys(encoder_class, options)
     _check_validation_fraction(options.validation_fraction)
     images = sample_groups(read_labelled_folders(dataset_dirs, label_column=label_column).labelled(),
                            max_images, seed=options.seed)
@@ -74,6 +76,42 @@ def _check_finite_options(options: TrainingOptions) -> None:
     for key, value in values.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise TrainingError(f"{key} must be a finite number, got {value}")
+
+
+def default_img_size(name: str) -> int:
+    """The side an encoder trains at when none is given (the autoencoder follows paper 001's small inputs)."""
+    return {"cnn-autoencoder": 64}.get(name, 128)
+
+
+def training_options_from(name: str, values: dict) -> TrainingOptions:
+    """A Celery task's options (TrainingOptions fields as JSON) -> TrainingOptions, refusing unknown fields
+    by name and defaulting img_size as the command does; value checks follow in train_encoder_version."""
+    fields = {field.name for field in dataclasses.fields(TrainingOptions)} - {"work_dir"}
+    unknown = sorted(set(values) - fields)
+    if unknown:
+        raise TrainingError(f"unknown training option {', '.join(unknown)}; known: {', '.join(sorted(fields))}")
+    return TrainingOptions(**({"img_size": default_img_size(name)} | values))
+
+
+# Inclusive bounds of the numeric settings: below them a run trains nothing (0 epochs, 0 batches) or
+# cannot build its network; above them it is a typo (1e20 epochs), not a plan.
+OPTION_RANGES = {"epochs": (1, 100_000), "batch_size": (2, 4096), "img_size": (16, 2048), "patience": (1, 100_000)}
+
+
+def _check_ranges(options: TrainingOptions) -> None:
+    for key, (low, high) in OPTION_RANGES.items():
+        value = getattr(options, key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TrainingError(f"{key} must be a whole number, got {value!r}")
+        if not low <= value <= high:
+            raise TrainingError(f"{key} must be between {low} and {high}, got {value}")
+
+
+def _check_option_keys(encoder_class: type[Encoder], options: TrainingOptions) -> None:
+    unknown = sorted(set(options.extra or {}) - encoder_class.accepted_options())
+    if unknown:
+        raise TrainingError(f"unknown --option {', '.join(unknown)} for {encoder_class.name}; "
+                            f"it takes: {', '.join(sorted(encoder_class.accepted_options()))}")
 
 
 def _check_validation_fraction(fraction: float) -> None:

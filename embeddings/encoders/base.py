@@ -25,11 +25,21 @@ class InputSpec:
         return asdict(self)
 
 
+# `--option` keys the shared training loop (embeddings.training) reads for every network encoder.
+LOOP_OPTION_KEYS = ("max_seconds", "weight_average_decay")
+
+
 class Encoder(ABC):
     """Turns images into float32 vectors; one instance is one concrete model version."""
 
     name: ClassVar[str] = ""  # set by @register_encoder
     trainable: ClassVar[bool] = False
+    option_keys: ClassVar[tuple[str, ...]] = ()  # the `--option` keys fit() reads besides the loop's
+
+    @classmethod
+    def accepted_options(cls) -> set[str]:
+        """Every `--option` key training this encoder uses; any other is a typo and is refused."""
+        return set(cls.option_keys) | set(LOOP_OPTION_KEYS)
     input_spec: InputSpec
     dim: int
     version: str

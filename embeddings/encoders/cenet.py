@@ -160,6 +160,8 @@ class CENetEncoder(MapEncoder):
     heuristic lung-field masks are the only segmentation targets available.
     """
 
+    option_keys = ("segmentation_epochs",)
+
     def __init__(self, *, size: int = 128, reduction: str = "pca", pca_dim: int = 128,
                  normalize_parts: bool = True,
                  widths: tuple[int, ...] = RESNET34_WIDTHS, depths: tuple[int, ...] = RESNET34_DEPTHS,

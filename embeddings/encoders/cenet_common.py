@@ -112,6 +112,16 @@ class MapEncoder(Encoder):
     trainable = True
     VERSION = "1"
 
+    @classmethod
+    def accepted_options(cls) -> set[str]:
+        """The stage settings plus every keyword of the constructor but `size` (training_cenet.encoder_kwargs)."""
+        import inspect
+
+        parameters = inspect.signature(cls.__init__).parameters.items()
+        constructor = {name for name, parameter in parameters
+                       if parameter.default is not inspect.Parameter.empty and name != "size"}
+        return super().accepted_options() | constructor
+
     def __init__(self, *, size: int = 128, reduction: str = "pca", pca_dim: int = 128, normalize_parts: bool = True,
                  **architecture):
         if size % 32:

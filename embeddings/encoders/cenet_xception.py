@@ -46,6 +46,8 @@ def ensemble_full_dim(size: int, widths: tuple[int, ...] = RESNET34_WIDTHS) -> i
 class CENetXceptionEncoder(MapEncoder):
     """CE-Net → RMP encoding → Xception; embedding = RMP ⊕ Xception last map, then `reduction`."""
 
+    option_keys = ("segmentation_epochs", "classification_epochs")
+
     def __init__(self, *, size: int = 128, reduction: str = "pca", pca_dim: int = 128,
                  normalize_parts: bool = True,
                  widths: tuple[int, ...] = RESNET34_WIDTHS, depths: tuple[int, ...] = RESNET34_DEPTHS,

@@ -73,6 +73,8 @@ class ConvAutoencoder(nn.Module):
 class CNNAutoencoderEncoder(NetworkCheckpoint):
     """Stride-2 convolutional autoencoder (MSE + DDCML's discriminative loss); the flattened latent is the embedding."""
 
+    option_keys = ("depth", "latent_channels", "metric_weight")
+
     trainable = True
 
     def __init__(self, *, img_size: int = 64, depth: int = 4, latent_channels: int = 16, version: str = "untrained"):

@@ -129,6 +129,9 @@ class GoogLeNetGeMEncoder(NetworkCheckpoint):
     other with seeds seed, seed + 1, ... on the same split; `dim` is members x embedding_dim.
     """
 
+    option_keys = ("embedding_dim", "crop_foreground", "members", "arcface_scale", "arcface_margin_degrees",
+                   "arcface_margin_warmup", "augment_extra", "softmax_weight")
+
     trainable = True
 
     def __init__(self, *, embedding_dim: int = 256, img_size: int = 128, gem_p: float = 3.0,

@@ -81,6 +81,8 @@ class UNet(nn.Module):
 class UNetEncoder(MapEncoder):
     """Base of unet-me and unet-ml: U-Net segmentation, then `second_stage_loss`."""
 
+    option_keys = ("segmentation_epochs", "second_stage_epochs")
+
     second_stage = ""
 
     def __init__(self, *, size: int = 128, reduction: str = "pca", pca_dim: int = 128,

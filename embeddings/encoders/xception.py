@@ -126,6 +126,8 @@ class XceptionEncoder(MapEncoder):
     epochs (default options.epochs), keeping the epoch with the best validation P@10.
     """
 
+    option_keys = ("classification_epochs",)
+
     def __init__(self, *, size: int = 128, reduction: str = "pca", pca_dim: int = 128,
                  normalize_parts: bool = True, middle_repeats: int = 8,
                  entry_widths: tuple[int, ...] = XceptionConfig.entry_widths,

@@ -129,3 +129,38 @@ def test_bad_k_list_is_refused(two_class_folder, tmp_path):
     with pytest.raises(CommandError, match="--k"):
         call_command("evaluate", "--reference", str(two_class_folder), "--encoders", "baseline", "--k", "0,5",
                      "--out", str(tmp_path / "out"))
+
+
+def test_out_pointing_at_a_file_is_refused_before_any_work(two_class_folder, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+
+    with pytest.raises(CommandError, match="is a file, not a folder"):
+        call_command("evaluate", "--reference", str(two_class_folder), "--encoders", "baseline", "--out", str(afile))
+    assert not Evaluation.objects.exists()
+
+
+def test_an_image_listed_but_missing_is_named(two_class_folder, tmp_path):
+    (two_class_folder / "labels.csv").write_text((two_class_folder / "labels.csv").read_text()
+                                                 + "images/ghost.png,square,p99\n")
+
+    with pytest.raises(CommandError, match=r"cannot read image .*ghost.png listed in labels.csv"):
+        call_command("evaluate", "--reference", str(two_class_folder), "--encoders", "baseline",
+                     "--out", str(tmp_path / "out"))
+
+
+def test_an_unreadable_checkpoint_is_refused_with_its_name(two_class_folder, tmp_path, settings):
+    from pathlib import Path
+
+    from embeddings.services import _load_encoder_cached
+
+    call_command("train_encoder", "cnn-autoencoder", "--dataset", str(two_class_folder), "--epochs", "1",
+                 "--img-size", "16", "--batch", "4", "--activate")
+    version = EncoderVersion.objects.get(name="cnn-autoencoder", is_active=True)
+    weights = Path(version.checkpoint_path) / "weights.pt"
+    weights.write_bytes(weights.read_bytes()[:100])  # truncated, as by a full disk
+    _load_encoder_cached.cache_clear()
+
+    with pytest.raises(CommandError, match=f"checkpoint of cnn-autoencoder@{version.version} .* is unreadable"):
+        call_command("evaluate", "--reference", str(two_class_folder), "--encoders", "cnn-autoencoder",
+                     "--out", str(tmp_path / "out"))

@@ -159,6 +159,39 @@ def test_an_option_of_the_wrong_type_is_refused_by_name_and_nothing_is_written(t
     assert TrainingRun.objects.get().status == TrainingRun.Status.FAILED
 
 
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--epochs", "0", "epochs must be between 1 and"), ("--epochs", "-3", "epochs must be between 1 and"),
+    ("--batch", "0", "batch_size must be between 2 and"), ("--batch", "-2", "batch_size must be between 2 and"),
+    ("--img-size", "0", "img_size must be between 16 and"), ("--patience", "0", "patience must be between 1 and"),
+])
+def test_a_setting_outside_its_range_is_refused_before_any_run(two_class_folder, flag, value, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("train_encoder", "cnn-autoencoder", "--dataset", str(two_class_folder), *TINY, flag, value)
+    assert not TrainingRun.objects.exists() and not EncoderVersion.objects.exists()
+
+
+def test_a_misspelt_option_is_refused_with_the_encoders_options(two_class_folder):
+    with pytest.raises(CommandError, match=r"unknown --option embeding_dim for googlenet-gem-arcface; it takes: "
+                                           r".*embedding_dim"):
+        call_command("train_encoder", "googlenet-gem-arcface", "--dataset", str(two_class_folder), *TINY,
+                     "--option", "embeding_dim=16")
+    assert not TrainingRun.objects.exists()
+
+
+def test_ce_net_encoders_take_their_constructor_settings_as_options():
+    assert {"reduction", "pca_dim", "segmentation_epochs", "classification_epochs", "max_seconds"} <= \
+        CENetXceptionEncoder.accepted_options()
+    assert "size" not in CENetXceptionEncoder.accepted_options()
+
+
+def test_the_task_refuses_an_unknown_field_and_a_value_of_the_wrong_type_by_name(two_class_folder):
+    with pytest.raises(TrainingError, match="unknown training option epoch;"):
+        train_encoder_task("cnn-autoencoder", [str(two_class_folder)], {"epoch": 3})
+    with pytest.raises(TrainingError, match="epochs must be a whole number, got '1'"):
+        train_encoder_task("cnn-autoencoder", [str(two_class_folder)], {"epochs": "1"})
+    assert not TrainingRun.objects.exists()
+
+
 def test_settings_take_the_type_of_their_default():
     options = TrainingOptions(extra={"embedding_dim": 128.0, "arcface_scale": 30, "reduction": "pca"})
 

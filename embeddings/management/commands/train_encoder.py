@@ -41,10 +41,11 @@ class Command(BaseCommand):
                             help="encoder-specific setting, e.g. embedding_dim=128, arcface_scale=30")
 
     def handle(self, *args, **options):
-        from embeddings.training_service import train_encoder_version
+        from embeddings.training_service import default_img_size, train_encoder_version
 
         training_options = TrainingOptions(
-            epochs=options["epochs"], img_size=options["img_size"] or default_img_size(options["name"]),
+            epochs=options["epochs"],
+            img_size=default_img_size(options["name"]) if options["img_size"] is None else options["img_size"],
             batch_size=options["batch"], learning_rate=options["lr"], device=options["device"],
             seed=options["seed"], patience=options["patience"],
             validation_fraction=options["validation_fraction"], extra=parse_extra_options(options["option"]))
@@ -59,6 +60,3 @@ class Command(BaseCommand):
         self.stdout.write(f"{run.encoder_name}@{run.version}: validation mAP {run.validation_metric:.4f} "
                           f"after {len(run.history)} epochs; {state}; checkpoint {run.encoder_version.checkpoint_path}")
 
-
-def default_img_size(name: str) -> int:
-    return {"cnn-autoencoder": 64}.get(name, 128)
