@@ -6,7 +6,9 @@ options). Resumable loop state sits in VERSION/work/ until the run finishes.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import logging
 import math
@@ -52,13 +54,34 @@ def train_encoder_version(*, name: str, dataset_dirs: Sequence[str | Path], opti
                            max_images, seed=options.seed)
     train, validation = _split(images, seed=options.seed, fraction=options.validation_fraction)
     run = _start_or_resume_run(name, images, dataset_dirs, options, label_column, max_images)
-    try:
-        result = encoder_class.fit(_training_data(train), _training_data(validation),
-                                   dataclasses.replace(options, work_dir=Path(run.work_dir)), progress=progress)
-    except BaseException as exc:  # interrupted runs are resumed later, so record them too
-        TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.FAILED, error=repr(exc)[:2000])
-        raise
-    return _finish_run(run, result, validation, activate=activate, must_beat=must_beat)
+    with exclusive_run(run):
+        try:
+            result = encoder_class.fit(_training_data(train), _training_data(validation),
+                                       dataclasses.replace(options, work_dir=Path(run.work_dir)), progress=progress)
+        except BaseException as exc:  # interrupted runs are resumed later, so record them too
+            TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.FAILED, error=repr(exc)[:2000])
+            raise
+        return _finish_run(run, result, validation, activate=activate, must_beat=must_beat)
+
+
+@contextlib.contextmanager
+def exclusive_run(run: TrainingRun):
+    """Hold an OS lock on the run's folder while it trains: a second process asking for the same run
+    (same encoder, data and options) is refused instead of training into the same work folder and
+    overwriting the first one's checkpoint. The kernel drops the lock if the process dies, so a crashed
+    run stays resumable."""
+    lock_path = Path(run.work_dir).parent / "work.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise TrainingError(f"training run {run.pk} of {run.encoder_name}@{run.version} is already running "
+                                "in another process; wait for it (or stop it) and run this again") from None
+        try:
+            yield
+        finally:
+            lock_path.unlink(missing_ok=True)
 
 
 def _trainable_class(name: str) -> type[Encoder]:
@@ -186,19 +209,20 @@ def _finish_run(run: TrainingRun, result, validation: LabelledImages, *, activat
     active = EncoderVersion.objects.filter(name=run.encoder_name, is_active=True).first()
     active_metric = _validation_map_of(active, validation)
     rivals = {name: _validation_map_of(_active_or_none(name), validation) for name in must_beat}
-    version = EncoderVersion.objects.create(
-        name=run.encoder_name, version=run.version, dim=encoder.dim, config=encoder.config(),
-        checkpoint_path=str(folder),
-        metrics={"validation_map": result.validation_metric, "epochs": len(result.history),
-                 "data_fingerprint": run.data_fingerprint, "rivals_validation_map": rivals})
+    # update_or_create: a run that stopped between here and its end is finished again, not refused
+    version, _ = EncoderVersion.objects.update_or_create(
+        name=run.encoder_name, version=run.version, defaults=dict(
+            dim=encoder.dim, config=encoder.config(), checkpoint_path=str(folder),
+            metrics={"validation_map": result.validation_metric, "epochs": len(result.history),
+                     "data_fingerprint": run.data_fingerprint, "rivals_validation_map": rivals}))
     is_better = (active is None or (active_metric is not None and result.validation_metric > active_metric)) and \
         all(metric is None or result.validation_metric > metric for metric in rivals.values())
-    if activate or is_better:
-        activate_version(version)
     run.status, run.history, run.validation_metric = TrainingRun.Status.FINISHED, result.history, result.validation_metric
     run.active_validation_metric, run.is_activated, run.encoder_version = active_metric, activate or is_better, version
     run.finished_at = django_timezone.now()
-    run.save()
+    run.save()  # finished before activation: the trained version is kept whatever activation meets
+    if run.is_activated:
+        activate_version(version)
     shutil.rmtree(run.work_dir, ignore_errors=True)  # resumable state is no longer needed
     return run
 
@@ -237,7 +261,8 @@ def activate_version(version: EncoderVersion) -> None:
     with transaction.atomic():
         EncoderVersion.objects.filter(name=version.name, is_active=True).exclude(pk=version.pk).update(is_active=False)
         EncoderVersion.objects.filter(pk=version.pk).update(is_active=True)
-        transaction.on_commit(lambda: embed_and_index_new_images())
+        # robust: a failed re-embed is logged; the previous index keeps serving and build_index --all retries
+        transaction.on_commit(lambda: embed_and_index_new_images(), robust=True)
     version.is_active = True
 
 

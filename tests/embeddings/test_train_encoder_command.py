@@ -234,3 +234,44 @@ def test_a_bad_validation_fraction_is_refused_before_any_image_is_read(tmp_path)
     with pytest.raises(CommandError, match="validation fraction"):
         call_command("train_encoder", "cnn-autoencoder", "--dataset", str(tmp_path / "absent"),
                      "--validation-fraction", "0.9")
+
+
+def test_a_second_process_on_the_same_run_is_refused_while_the_first_trains(two_class_folder, monkeypatch):
+    import fcntl
+
+    from embeddings.encoders.cnn_autoencoder import CNNAutoencoderEncoder
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(CNNAutoencoderEncoder, "fit", classmethod(interrupted))
+        with pytest.raises(KeyboardInterrupt):
+            _train(two_class_folder)
+    run = TrainingRun.objects.get()
+    lock = Path(run.work_dir).parent / "work.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+
+    with open(lock, "w") as held:  # another process training this run holds its lock
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(CommandError, match=f"training run {run.pk} .* is already running"):
+            _train(two_class_folder)
+    resumed = _train(two_class_folder)  # once it is gone, the run resumes and finishes
+
+    assert resumed.pk == run.pk and resumed.status == TrainingRun.Status.FINISHED
+
+
+def test_a_failing_re_embed_after_activation_keeps_the_run_finished_and_the_next_run_clean(
+        two_class_folder, monkeypatch, django_capture_on_commit_callbacks):
+    import embeddings.services
+
+    def broken(**kwargs):
+        raise NotADirectoryError("the index folder is a file")
+
+    monkeypatch.setattr(embeddings.services, "embed_and_index_new_images", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _train(two_class_folder, "--activate")
+    second = _train(two_class_folder, "--activate")
+
+    assert first.status == second.status == TrainingRun.Status.FINISHED and first.pk != second.pk
+    assert EncoderVersion.objects.get(name="cnn-autoencoder", is_active=True) == second.encoder_version
