@@ -25,11 +25,33 @@ def write_atomically(relative: str, data: bytes) -> str:
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())  # the row naming this file commits next: its bytes must be on disk first
         os.replace(temporary, target)
+        fsync_directory(target.parent)  # and so must the rename, or a power cut leaves the row without a file
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return relative
+
+
+def fsync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def fsync_tree(root: Path) -> None:
+    """Every file below `root`, then the folders: what a rename is about to publish is on disk."""
+    for path in sorted(Path(root).rglob("*"), reverse=True):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+        else:
+            fsync_directory(path)
+    fsync_directory(Path(root))
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:

@@ -20,6 +20,7 @@ from browser.models import IndexVersion
 from cbir.errors import ServiceNotReady
 from embeddings.models import Embedding, EncoderVersion
 from embeddings.selectors import load_vectors
+from ingest.storage import fsync_directory, fsync_tree
 
 logger = logging.getLogger(__name__)
 KEEP_RETIRED = 1  # retired index folders kept on disk for a quick manual rollback
@@ -87,9 +88,7 @@ def build_sharded_folder(ids, vectors, directory: Path) -> tuple[VectorIndex, fl
         shard.params["measured_recall"] = measure_index(shard, vectors[rows])
         shards.append(shard)
     staging = directory.with_name(directory.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    save_sharded(shards, ids, staging)
-    os.replace(staging, directory)
+    publish_folder(staging, directory, lambda: save_sharded(shards, ids, staging))
     recalls = [shard.params["measured_recall"] for shard in shards if shard.params["measured_recall"] is not None]
     summary = VectorIndex(ids, vectors[:0], "sharded", {"shards": [shard.params for shard in shards],
                                                         "shard_methods": [shard.method for shard in shards]})
@@ -98,11 +97,23 @@ def build_sharded_folder(ids, vectors, directory: Path) -> tuple[VectorIndex, fl
 
 def write_index_folder(index: VectorIndex, directory: Path) -> Path:
     staging = directory.with_name(directory.name + ".partial")
+    publish_folder(staging, directory, lambda: save_index(index, staging))
+    return directory
+
+
+def publish_folder(staging: Path, directory: Path, write) -> None:
+    """`write()` fills `staging`, which is synced to disk and renamed to `directory`; a failed write
+    leaves neither folder behind."""
     shutil.rmtree(staging, ignore_errors=True)
     staging.parent.mkdir(parents=True, exist_ok=True)
-    save_index(index, staging)
-    os.replace(staging, directory)
-    return directory
+    try:
+        write()
+        fsync_tree(staging)
+        os.replace(staging, directory)
+        fsync_directory(directory.parent)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def publish(record: IndexVersion, *, index: VectorIndex, directory: Path, measured_recall: float | None) -> None:

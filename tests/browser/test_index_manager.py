@@ -155,6 +155,7 @@ def test_a_crash_mid_build_leaves_the_old_index_serving(api_client, repository, 
     assert after["query"]["index"]["id"] == serving.pk
     assert after["results"] == before["results"]
     assert not Path(indexing.index_directory(baseline_version(), failed.pk)).exists()
+    assert not list(Path(indexing.index_directory(baseline_version(), failed.pk)).parent.glob("*.partial"))
 
 
 def test_the_next_good_build_is_swapped_in(api_client, repository):
