@@ -4,6 +4,8 @@ Defaults: SQLite, eager Celery (no broker), files under var/. Set DATABASE_URL,
 CELERY_BROKER_URL, PACS_DICOMWEB_URL, ... to switch to the scale-out parts.
 """
 import os
+import secrets
+import time
 from pathlib import Path
 
 import dj_database_url
@@ -26,9 +28,37 @@ CHECKPOINT_DIR = env_path("CHECKPOINT_DIR", VAR_DIR / "models")
 DATASETS_DIR = env_path("CBIR_DATASETS", BASE_DIR.parent / "shared" / "datasets")
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
-# Keyed hash of patient identities -> pseudonyms; must be set per installation in production.
-PSEUDONYM_SECRET = os.environ.get("CBIR_PSEUDONYM_SECRET", "dev-only-pseudonym-secret")
+
+
+def installation_secret(env_name: str, file_name: str) -> str:
+    """The environment's value, else this installation's own random one, made once under VAR_DIR/secrets.
+
+    A shared default would be public: pseudonyms are an HMAC under this key, so anyone holding the key
+    could test likely patient ids against them. A file (mode 0600) keeps the key stable across restarts,
+    which linking new data to old needs; every process sharing VAR_DIR reads the same one.
+    """
+    value = os.environ.get(env_name, "")
+    if value:
+        return value
+    path = VAR_DIR / "secrets" / file_name
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made earlier, or by a process starting at the same moment
+        for _ in range(50):
+            value = path.read_text().strip()
+            if value:
+                return value
+            time.sleep(0.01)
+        raise
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+SECRET_KEY = installation_secret("DJANGO_SECRET_KEY", "django-secret-key")
+# Keyed hash of patient identities -> pseudonyms (and remapped UIDs): one per installation, never shared.
+PSEUDONYM_SECRET = installation_secret("CBIR_PSEUDONYM_SECRET", "pseudonym-secret")
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
 

@@ -36,8 +36,9 @@ def test_hl7_listener_command_acks_messages_sent_with_mllp_send(tmp_path, datase
         sent = subprocess.run([str(Path(sys.executable).parent / "mllp_send"), "--loose", "-p", str(port), "-f",
                                str(sample), "127.0.0.1"], capture_output=True, text=True, timeout=30)
     finally:
-        listener.terminate()
-        listener.wait(timeout=10)
+        listener.terminate()  # SIGTERM, as docker stop sends
+        returncode = listener.wait(timeout=10)
 
     assert sent.returncode == 0
     assert "MSA|AA|407750281" in sent.stdout
+    assert returncode == 0 and "stopped" in listener.stdout.read()  # a clean stop, not killed by the signal

@@ -1,5 +1,6 @@
 """python manage.py hl7_listener [--host 127.0.0.1] [--port 2575]: receive HL7 v2 over MLLP."""
 import asyncio
+import signal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -16,7 +17,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, **options):
         self.stdout.write(f"hl7 listener on {host}:{port}")
-        try:
-            asyncio.run(serve(host, port))
-        except KeyboardInterrupt:
-            pass
+        self.stdout.flush()
+        asyncio.run(serve_until_signalled(host, port))
+        self.stdout.write("stopped")
+
+
+async def serve_until_signalled(host: str, port: int) -> None:
+    """SIGINT and SIGTERM (Ctrl-C, docker stop) stop accepting and end the loop. A message is acknowledged
+    only after it is committed, so one cut off here gets no ACK and its sender sends it again."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    await serve(host, port, stop=stop)
