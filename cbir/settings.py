@@ -5,7 +5,6 @@ CELERY_BROKER_URL, PACS_DICOMWEB_URL, ... to switch to the scale-out parts.
 """
 import os
 import secrets
-import time
 from pathlib import Path
 
 import dj_database_url
@@ -35,25 +34,30 @@ def installation_secret(env_name: str, file_name: str) -> str:
 
     A shared default would be public: pseudonyms are an HMAC under this key, so anyone holding the key
     could test likely patient ids against them. A file (mode 0600) keeps the key stable across restarts,
-    which linking new data to old needs; every process sharing VAR_DIR reads the same one.
+    which linking new data to old needs; every process sharing VAR_DIR reads the same one. The file is
+    made by a hard link of a complete temporary file, so it never exists empty, and of two processes
+    starting at once the first one's key wins for both.
     """
     value = os.environ.get(env_name, "")
     if value:
         return value
     path = VAR_DIR / "secrets" / file_name
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # made earlier, or by a process starting at the same moment
-        for _ in range(50):
-            value = path.read_text().strip()
-            if value:
-                return value
-            time.sleep(0.01)
-        raise
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = path.with_name(f".{file_name}.{os.getpid()}.tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink(missing_ok=True)
+    value = path.read_text().strip()
+    if not value:
+        raise RuntimeError(f"{path} is empty: restore it from a backup (pseudonyms depend on it) or set {env_name}")
+    return value
 
 
 SECRET_KEY = installation_secret("DJANGO_SECRET_KEY", "django-secret-key")
