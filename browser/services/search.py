@@ -125,7 +125,7 @@ def search_by_vector(vector: np.ndarray, *, version: EncoderVersion, options: Se
 
 def rank_images(searcher, vector: np.ndarray, *, options: SearchOptions, exclude: int | None) -> list[Hit]:
     allowed = allowed_ids(options.filters)
-    if not options.q:
+    if not keywords.query_words(options.q):  # no words ("?", "-"): nothing to match, a plain content query
         return [Hit(image, distance) for image, distance in
                 nearest_images(searcher, vector, k=options.k, allowed=allowed, exclude=exclude)]
     matches = text_matches(options.q, allowed=allowed, exclude=exclude)
@@ -142,16 +142,16 @@ def fused_ranking(searcher, vector: np.ndarray, matches: list[tuple[int, float]]
     depth = max(options.k * FUSION_DEPTH_PER_RESULT, 50)
     content = nearest_images(searcher, vector, k=depth, allowed=allowed, exclude=exclude)
     text_ids = [image_id for image_id, _ in matches[:depth]]
-    fused = reciprocal_rank_fusion([[image.pk for image, _ in content], text_ids])[:options.k]
     images = {image.pk: image for image, _ in content}
     images.update({image.pk: image for image, _ in _with_images([(pk, 0.0) for pk in text_ids])})
+    fused = [(pk, score) for pk, score in reciprocal_rank_fusion([[image.pk for image, _ in content], text_ids])
+             if pk in images][:options.k]  # cut to k only after dropping what cannot be shown
     distances = {image.pk: distance for image, distance in content}
     missing = [pk for pk, _ in fused if pk not in distances]
     for pk, row in searcher.vectors_of(missing).items():
         distances[pk] = float(np.linalg.norm(row - vector))
     scores = dict(matches)
-    return [Hit(images[pk], distances.get(pk), text_score=scores.get(pk), fused_score=score)
-            for pk, score in fused if pk in images]
+    return [Hit(images[pk], distances.get(pk), text_score=scores.get(pk), fused_score=score) for pk, score in fused]
 
 
 def nearest_images(index, vector: np.ndarray, *, k: int, filters: Filters | None = None,
@@ -192,6 +192,9 @@ def text_matches(q: str, *, allowed: set[int] | None, exclude: int | None) -> li
     most relevant first."""
     matches = [(pk, score) for pk, score in keywords.match_images(q, limit=KEYWORD_MATCH_LIMIT)
                if pk != exclude and (allowed is None or pk in allowed)]
+    if allowed is None:  # `allowed` is searchable already; the keyword index also holds quarantined images
+        searchable = set(searchable_images().filter(pk__in=[pk for pk, _ in matches]).values_list("pk", flat=True))
+        matches = [(pk, score) for pk, score in matches if pk in searchable]
     best = max((score for _, score in matches), default=0.0)
     return [(pk, score / best if best > 0 else 1.0) for pk, score in matches]
 

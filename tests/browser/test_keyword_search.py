@@ -154,3 +154,26 @@ def test_reciprocal_rank_fusion_sums_reciprocal_ranks():
     assert [item for item, _ in fused] == [3, 1, 2, 4]
     assert fused[0][1] == pytest.approx(1 / 63 + 1 / 61)
     assert np.isclose(fused[1][1], 1 / 61)
+
+
+def test_quarantined_matches_neither_crowd_out_nor_shorten_keyword_and_fused_results(api_client, repository):
+    from ingest.models import Image
+
+    for n in range(12):  # better keyword matches than any searchable image, but quarantined
+        image = make_image(notes="consolidation consolidation consolidation consolidation")
+        image.status = Image.Status.QUARANTINED
+        image.save()
+
+    keyword_only = search(api_client, q="consolidation", k=5)
+    fused = search(api_client, image_id=repository[1].pk, q="consolidation", ranking="fused", k=5)
+
+    searchable = {image.pk for image in repository}
+    assert len(keyword_only["results"]) == 5 and {r["id"] for r in keyword_only["results"]} <= searchable
+    assert keyword_only["results"][0]["score"] == pytest.approx(1.0)
+    assert len(fused["results"]) == 5 and {r["id"] for r in fused["results"]} <= searchable
+
+
+def test_a_q_without_words_leaves_a_content_query_alone(api_client, repository):
+    body = search(api_client, image_id=repository[1].pk, q="?", k=10)
+
+    assert len(body["results"]) == 10
