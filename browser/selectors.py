@@ -1,7 +1,8 @@
 """Read-only views of the browser's state: filtered images, their search text, encoders and indexes."""
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Upper
 
 from browser.filters import CodeFilter, Filters, range_bounds
 from browser.models import IndexVersion
@@ -39,11 +40,16 @@ def studies_with_code(code_filter: CodeFilter) -> QuerySet[Study]:
     ).values("pk")
 
 
+ICD10_CATEGORY_PATTERN = r"^[A-Za-z][0-9][0-9A-Za-z]"
+CharField.register_lookup(Upper)  # code__upper__gte: range bounds compare upper-case, as codes are written
+
+
 def _code_condition(code_filter: CodeFilter, system_field: str, code_field: str) -> Q:
     condition = Q(**{f"{system_field}__in": code_filter.systems})
-    if code_filter.is_range:
+    if code_filter.is_range:  # any case, and only whole categories (a letter, two digits, ...): "J1" is no code
         low, high = range_bounds(code_filter)
-        return condition & Q(**{f"{code_field}__gte": low, f"{code_field}__lte": high})
+        return condition & Q(**{f"{code_field}__upper__gte": low.upper(), f"{code_field}__upper__lte": high.upper(),
+                                f"{code_field}__regex": ICD10_CATEGORY_PATTERN})
     return condition & Q(**{f"{code_field}__iexact": code_filter.code})
 
 

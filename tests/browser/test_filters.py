@@ -114,6 +114,24 @@ def test_code_filter_matches_report_codes_and_icd10_ranges(api_client, repositor
     assert other_chapter["results"] == []
 
 
+def test_icd10_ranges_ignore_case_and_skip_codes_that_are_no_category(api_client, repository):
+    from ingest.models import CodedConcept, Report
+
+    def coded_image(code: str):
+        study = make_study(dataset="codes")
+        image = make_image(study=study, label="pneumonia")
+        report = Report.objects.create(study=study, source_key=f"r-{code}", text="")
+        CodedConcept.objects.create(system="http://hl7.org/fhir/sid/icd-10-cm", code=code, report=report)
+        return image
+
+    images = {code: coded_image(code) for code in ("J18.9", "j18.9", "J180", "J09", "J1", "J19")}
+    store_vectors(list(images.values()), random_vectors(len(images), seed=8))
+
+    block = search(api_client, image_id=repository[0].pk, k=20, code="ICD-10|J09-J18")
+
+    assert {r["id"] for r in block["results"]} == {images[code].pk for code in ("J18.9", "j18.9", "J180", "J09")}
+
+
 def test_code_filter_follows_patient_level_diagnoses_and_snomed(api_client, repository):
     from ingest.models import CodedConcept, Patient
 
