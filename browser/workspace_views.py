@@ -422,13 +422,16 @@ class UploadIngestApi(WorkspaceApi):
     def post(self, request):
         from dataclasses import asdict
 
-        from ingest.services import get_or_create_dataset
+        from ingest.models import Dataset
         from ingest.uploads import ingest_uploads
 
         data = self.InputSerializer(data={**request.data.dict(), "files": request.FILES.getlist("files")})
         data.is_valid(raise_exception=True)
         values = data.validated_data
         labels = {key: values[key] for key in ("label", "modality", "body_part") if values[key]}
-        outcomes = ingest_uploads(files=values["files"], dataset=get_or_create_dataset(values["dataset"]),
+        dataset, created = Dataset.objects.get_or_create(name=values["dataset"])
+        outcomes = ingest_uploads(files=values["files"], dataset=dataset,
                                   labels_row={"file": "", **labels} if labels else None)
+        if created and not dataset.studies.exists():  # every file refused: no empty dataset in the facets
+            dataset.delete()
         return Response([asdict(outcome) for outcome in outcomes], status=status.HTTP_201_CREATED)

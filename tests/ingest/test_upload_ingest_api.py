@@ -70,3 +70,13 @@ def test_a_large_upload_is_never_spooled_to_a_temporary_file(client_as, monkeypa
     response = client_as("curator").post("/api/curation/uploads/", {"files": [big]}, format="multipart")
 
     assert response.status_code == 201 and response.json()[0]["status"] in ("stored", "refused")
+
+
+def test_an_upload_whose_files_are_all_refused_leaves_no_new_dataset(client_as):
+    from ingest.models import Dataset
+
+    response = client_as("curator").post("/api/curation/uploads/", {"files": [named(b"not an image", "z.png")],
+                                                                     "dataset": "brand-new"}, format="multipart")
+
+    assert response.status_code == 201 and response.json()[0]["status"] == "refused"
+    assert not Dataset.objects.filter(name="brand-new").exists()
