@@ -1,9 +1,11 @@
 """Facet counts for the query form: each filter's values with how many searchable images match the other filters."""
 from __future__ import annotations
 
+import string
 from dataclasses import replace
 
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from browser.filters import Filters
@@ -53,14 +55,25 @@ def _merge_spellings(counts: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """'CT' and 'ct' are one value to an iexact filter: one entry, spelled as most images spell it."""
     merged: dict[str, list] = {}
     for value, count in sorted(counts, key=lambda pair: -pair[1]):
-        entry = merged.setdefault(value.casefold(), [value, 0])
+        entry = merged.setdefault(fold_like_iexact(value), [value, 0])
         entry[1] += count
     return [(value, count) for value, count in merged.values()]
 
 
+def fold_like_iexact(text: str) -> str:
+    """Case-folded the way the database's iexact compares, so that a facet's count is what its filter finds:
+    SQLite folds ASCII letters only ("Ödem" and "ödem" stay two values), PostgreSQL compares UPPER()."""
+    if connection.vendor == "sqlite":
+        return str(text).translate(_ASCII_LOWER)
+    return str(text).upper()
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def _matcher(name: str):
     if name in CASE_INSENSITIVE:
-        return lambda value, selected: str(value).casefold() == str(selected).casefold()
+        return lambda value, selected: fold_like_iexact(value) == fold_like_iexact(selected)
     return lambda value, selected: value == selected
 
 

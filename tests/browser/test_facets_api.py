@@ -106,6 +106,17 @@ def test_filters_match_case_insensitively_and_spellings_merge(student, repositor
     assert counts(body, "label") == {"glioma": 3, "meningioma": 2}
 
 
+def test_every_label_count_is_what_filtering_by_that_label_finds_also_beyond_ascii(student, repository):
+    for label in ("Ödem", "Ödem", "ödem"):
+        make_image(label=label, modality="MR", body_part="HEAD", dataset="brain", sex="F", age=40)
+
+    label_counts = counts(facets(student), "label")
+
+    for label, count in label_counts.items():
+        assert student.get("/api/images/", {"label": label, "limit": 500}).json()["count"] == count, label
+    assert sum(count for label, count in label_counts.items() if label.casefold() == "ödem") == 3
+
+
 def test_long_lists_are_capped_and_say_so_keeping_the_selected_value(student, repository, monkeypatch):
     from browser.services import facets as facets_service
 
