@@ -16,7 +16,7 @@ from datetime import date
 
 from ingest.clinical_records import ClinicalRecord, CodeRecord, OrderRecord, PatientRecord, ReportRecord
 from ingest.codes import DIAGNOSIS_SYSTEMS, canonical_system
-from ingest.deidentify import age_in_years, identifier_terms, scrub_text, shift_date
+from ingest.deidentify import age_in_years, identifier_terms, shift_date
 from ingest.pseudonyms import pseudonymize, remap_uid
 
 GENDER = {"male": "M", "female": "F", "other": "O"}
@@ -111,7 +111,7 @@ def extract_patient(data: dict, context: FhirContext, key: str) -> ClinicalRecor
 def extract_imaging_study(data: dict, context: FhirContext, key: str) -> ClinicalRecord:
     patient = patient_of(data, context)
     procedure = first_coding(data.get("procedureCode"))
-    description = scrub_text(procedure.get("display") or data.get("description") or "", context.terms)
+    description = procedure.get("display") or data.get("description") or ""  # scrubbed with the record
     modalities = [coding.get("code") for coding in data.get("modality") or []]
     modalities += [(series.get("modality") or {}).get("code") for series in data.get("series") or []]
     order = OrderRecord(
@@ -131,7 +131,7 @@ def extract_diagnostic_report(data: dict, context: FhirContext, key: str) -> Cli
     pseudonym = patient.pseudonym if patient else ""
     study_uid, accession = linked_study(data, context)
     code = first_coding(data.get("code"))
-    conclusion = scrub_text(data.get("conclusion") or "", context.terms)
+    conclusion = data.get("conclusion") or ""  # scrubbed with the record (fhir.parse_fhir_resource)
     text = "\n".join(filter(None, [conclusion, *presented_text(data)]))
     status = data.get("status") if data.get("status") in REPORT_STATUS else "unknown"
     report = ReportRecord(
@@ -140,7 +140,7 @@ def extract_diagnostic_report(data: dict, context: FhirContext, key: str) -> Cli
         code_system=canonical_system(code.get("system", "")) or code.get("system", "")[:128],
         code=code.get("code", "")[:64],
         code_display=(code.get("display") or (data.get("code") or {}).get("text") or "")[:255],
-        text=scrub_text(text, context.terms), impression=conclusion,
+        text=text, impression=conclusion,
         issued=shift_date(fhir_date(data.get("issued")) or fhir_date(data.get("effectiveDateTime")), pseudonym),
         codes=codes_of(data.get("conclusionCode"), role="diagnosis", source="fhir-diagnosticreport"))
     return ClinicalRecord(channel="fhir", message_key=key, message_type="DiagnosticReport", patient=patient,

@@ -16,7 +16,7 @@ from datetime import date
 from ingest.clinical_records import (ClinicalRecord, CodeRecord, OrderRecord, PatientRecord, ReportRecord,
                                      scrub_record_text)
 from ingest.codes import DIAGNOSIS_SYSTEMS, canonical_system
-from ingest.deidentify import REDACTED, age_in_years, identifier_terms, scrub_text, shift_date
+from ingest.deidentify import REDACTED, age_in_years, identifier_terms, shift_date
 from ingest.parsers.hl7_identifiers import message_identifiers
 from ingest.parsers.hl7_segments import Hl7Rejected, Segment, split_segments
 from ingest.pseudonyms import pseudonymize, remap_uid
@@ -50,7 +50,7 @@ def parse_hl7_message(text: str) -> ClinicalRecord:
     for group in groups:
         order = read_order(group, msh)
         if message_type == "ORU^R01":
-            record.reports.append(read_report(group, order, msh, terms=terms, pseudonym=pseudonym))
+            record.reports.append(read_report(group, order, msh, pseudonym=pseudonym))
         else:
             order.codes = read_diagnoses(group)
             record.orders.append(order)
@@ -173,8 +173,8 @@ def study_uid_of(group: list[Segment]) -> str:
                  if segment.id == "OBX" and segment.get(3, 1) == DICOM_STUDY_UID_CODE), "")
 
 
-def read_report(group: list[Segment], order: OrderRecord, msh: Segment, *, terms: set[str],
-                pseudonym: str) -> ReportRecord:
+def read_report(group: list[Segment], order: OrderRecord, msh: Segment, *, pseudonym: str) -> ReportRecord:
+    """Text and impression as the message has them: scrub_record_text cleans the whole record afterwards."""
     obr = first(group, "OBR")
     identity = obr.get(3) or obr.get(2) or order.accession_pseudonym or f"{msh.get(10)}/{obr.get(1)}"
     lines, impressions = report_lines(group)
@@ -184,7 +184,7 @@ def read_report(group: list[Segment], order: OrderRecord, msh: Segment, *, terms
         accession_pseudonym=order.accession_pseudonym, study_uid=order.study_uid,
         status=REPORT_STATUS.get(obr.get(25).upper()[:1], "unknown"),
         code_system=order.procedure_system, code=order.procedure_code, code_display=order.procedure_display,
-        text=scrub_text("\n".join(lines), terms), impression=scrub_text("\n".join(impressions), terms),
+        text="\n".join(lines), impression="\n".join(impressions),
         issued=shift_date(issued, pseudonym), codes=read_findings(group) + read_diagnoses(group),
     )
 
