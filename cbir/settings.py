@@ -28,7 +28,6 @@ DATASETS_DIR = env_path("CBIR_DATASETS", BASE_DIR.parent / "shared" / "datasets"
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
 
 
-
 def installation_secret(env_name: str, file_name: str) -> str:
     """The environment's value, else this installation's own random one, made once under VAR_DIR/secrets.
 

@@ -4,7 +4,6 @@ embeddings.training, the one place that chooses them."""
 from __future__ import annotations
 
 import copy
-import inspect
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -145,9 +144,7 @@ def encoder_kwargs(encoder_class, options: TrainingOptions) -> dict:
     """Constructor arguments: size from options.img_size, and any other constructor setting given
     in options.extra (reduction, pca_dim, widths, middle_repeats, ...), read as the type of its
     default so that a wrong `--option` is refused by name before anything is built."""
-    defaults = {name: parameter.default for name, parameter in
-                inspect.signature(encoder_class.__init__).parameters.items()
-                if parameter.default is not inspect.Parameter.empty and name != "size"}
+    defaults = encoder_class.constructor_settings()
     given = set(options.extra or {}) & set(defaults)
     return {"size": options.img_size, **{name: options.setting(name, defaults[name]) for name in given}}
 

@@ -60,15 +60,15 @@ def _merge_spellings(counts: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return [(value, count) for value, count in merged.values()]
 
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def fold_like_iexact(text: str) -> str:
     """Case-folded the way the database's iexact compares, so that a facet's count is what its filter finds:
     SQLite folds ASCII letters only ("Ödem" and "ödem" stay two values), PostgreSQL compares UPPER()."""
     if connection.vendor == "sqlite":
         return str(text).translate(_ASCII_LOWER)
     return str(text).upper()
-
-
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def _matcher(name: str):

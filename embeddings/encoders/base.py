@@ -35,14 +35,14 @@ class Encoder(ABC):
     name: ClassVar[str] = ""  # set by @register_encoder
     trainable: ClassVar[bool] = False
     option_keys: ClassVar[tuple[str, ...]] = ()  # the `--option` keys fit() reads besides the loop's
+    input_spec: InputSpec
+    dim: int
+    version: str
 
     @classmethod
     def accepted_options(cls) -> set[str]:
         """Every `--option` key training this encoder uses; any other is a typo and is refused."""
         return set(cls.option_keys) | set(LOOP_OPTION_KEYS)
-    input_spec: InputSpec
-    dim: int
-    version: str
 
     @abstractmethod
     def embed(self, images: Sequence[np.ndarray]) -> np.ndarray:

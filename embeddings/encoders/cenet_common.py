@@ -113,14 +113,17 @@ class MapEncoder(Encoder):
     VERSION = "1"
 
     @classmethod
-    def accepted_options(cls) -> set[str]:
-        """The stage settings plus every keyword of the constructor but `size` (training_cenet.encoder_kwargs)."""
+    def constructor_settings(cls) -> dict:
+        """Keyword -> default of every constructor setting an `--option` may give (all but `size`)."""
         import inspect
 
-        parameters = inspect.signature(cls.__init__).parameters.items()
-        constructor = {name for name, parameter in parameters
-                       if parameter.default is not inspect.Parameter.empty and name != "size"}
-        return super().accepted_options() | constructor
+        return {name: parameter.default for name, parameter in inspect.signature(cls.__init__).parameters.items()
+                if parameter.default is not inspect.Parameter.empty and name != "size"}
+
+    @classmethod
+    def accepted_options(cls) -> set[str]:
+        """The stage settings plus the constructor's (training_cenet.encoder_kwargs reads them)."""
+        return super().accepted_options() | set(cls.constructor_settings())
 
     def __init__(self, *, size: int = 128, reduction: str = "pca", pca_dim: int = 128, normalize_parts: bool = True,
                  **architecture):
