@@ -2,10 +2,13 @@
 renamed into place, and only then marked READY, so a failed or half-built index is never served."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,7 @@ from ingest.storage import fsync_directory, fsync_tree
 
 logger = logging.getLogger(__name__)
 KEEP_RETIRED = 1  # retired index folders kept on disk for a quick manual rollback
+INTERRUPTED = "interrupted: the process building this index stopped before publishing it"
 
 _loaded: dict[int, tuple[int, VectorIndex]] = {}  # encoder version id -> (index version id, index)
 _lock = threading.Lock()
@@ -42,7 +46,44 @@ def index_directory(version: EncoderVersion, index_version_id: int) -> Path:
 
 
 def rebuild_index(version: EncoderVersion) -> IndexVersion:
-    """Build an index over all searchable vectors of `version` and publish it atomically."""
+    """Build an index over all searchable vectors of `version` and publish it atomically.
+
+    Builds of one encoder version take turns (`exclusive_build`): a later build includes every vector
+    the earlier one saw, so waiting loses nothing, and two builders never race to publish."""
+    with exclusive_build(version):
+        close_interrupted_builds(version)
+        return _build_and_publish(version)
+
+
+@contextlib.contextmanager
+def exclusive_build(version: EncoderVersion) -> Iterator[None]:
+    """Hold an OS lock on the version's index folder (shared by every web and worker process that
+    serves it). The kernel drops it when its holder dies, so a crashed build never blocks the next.
+    The lock file stays: removing it would let a waiter lock a file nobody else can see."""
+    folder = Path(settings.INDEX_DIR) / version.name / version.version
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "build.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def close_interrupted_builds(version: EncoderVersion) -> int:
+    """Mark FAILED the BUILDING rows left by builders that died (only callable under `exclusive_build`,
+    where no other build of the version can be running) and remove their staging folders."""
+    stale = IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.BUILDING)
+    for record in stale:
+        directory = index_directory(version, record.pk)
+        shutil.rmtree(directory.with_name(directory.name + ".partial"), ignore_errors=True)
+    closed = stale.update(status=IndexVersion.Status.FAILED, error=INTERRUPTED)
+    if closed:
+        logger.warning("%d interrupted index build(s) of %s marked failed", closed, version)
+    return closed
+
+
+def _build_and_publish(version: EncoderVersion) -> IndexVersion:
     record = IndexVersion.objects.create(encoder_version=version, path="", method="pending",
                                          target_recall=settings.ANN_TARGET_RECALL)
     try:

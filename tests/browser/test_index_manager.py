@@ -1,9 +1,15 @@
 """The index manager: recall on demand, the delta of new vectors, tombstones, recorded MRPT
 parameters and atomic swap (a crash mid-build leaves the old index serving)."""
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from django.utils import timezone
 
 from browser.models import IndexVersion
 from browser.services import rebuild_index
@@ -156,6 +162,51 @@ def test_a_crash_mid_build_leaves_the_old_index_serving(api_client, repository, 
     assert after["results"] == before["results"]
     assert not Path(indexing.index_directory(baseline_version(), failed.pk)).exists()
     assert not list(Path(indexing.index_directory(baseline_version(), failed.pk)).parent.glob("*.partial"))
+
+
+def test_a_build_whose_process_died_is_closed_by_the_next_build(api_client, repository):
+    from browser.services import indexing
+
+    images, _ = repository
+    version = baseline_version()
+    dead = IndexVersion.objects.create(encoder_version=version, path="", method="pending")  # as a killed builder leaves it
+    staging = indexing.index_directory(version, dead.pk).with_name(f"{dead.pk:08d}.partial")
+    staging.mkdir(parents=True)
+    (staging / "vectors.npy").write_bytes(b"half")
+
+    record = rebuild_index(version)
+
+    dead.refresh_from_db()
+    assert dead.status == IndexVersion.Status.FAILED and "interrupted" in dead.error
+    assert not staging.exists()
+    assert search(api_client, image_id=images[5].pk, k=3)["query"]["index"]["id"] == record.pk
+
+
+def test_builds_of_one_version_take_turns_and_a_dead_holder_releases_its_turn(repository):
+    from browser.services import indexing
+
+    version = baseline_version()
+    rebuild_index(version)  # creates the version's folder and its lock file
+    lock = indexing.index_directory(version, 0).parent / "build.lock"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
+        "print('held', flush=True); time.sleep(60)"), str(lock)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    killed_at = {}
+
+    def kill_holder():
+        time.sleep(1.0)
+        killed_at["time"] = timezone.now()
+        holder.send_signal(signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_holder)
+    killer.start()
+    record = rebuild_index(version)  # waits for the holder's turn, which ends with its death
+    killer.join()
+    holder.wait()
+
+    assert record.status == IndexVersion.Status.READY
+    assert record.created_at >= killed_at["time"]
 
 
 def test_the_next_good_build_is_swapped_in(api_client, repository):
