@@ -11,7 +11,8 @@ from django.conf import settings
 
 
 def keyed_digest(*parts: str) -> bytes:
-    message = "\x1f".join(parts).encode("utf-8")
+    # surrogatepass: text decoded from bad bytes (lone surrogates) still has a digest instead of raising
+    message = "\x1f".join(parts).encode("utf-8", "surrogatepass")
     return hmac.new(settings.PSEUDONYM_SECRET.encode("utf-8"), message, hashlib.sha256).digest()
 
 

@@ -64,7 +64,8 @@ def message_key(msh: Segment, control_id: str, text: str) -> str:
     counter) does not have its new message acknowledged and dropped. MSH itself is left out of the
     content, so a resend with a new timestamp is still recognised."""
     body = "\r".join(line.strip() for line in re.split(r"[\r\n]+", text)[1:] if line.strip())
-    return pseudonymize("msg", f"{msh.get(3)}|{msh.get(4)}|{control_id}|{hashlib.sha256(body.encode()).hexdigest()}")
+    digest = hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()  # lone surrogates from bad bytes too
+    return pseudonymize("msg", f"{msh.get(3)}|{msh.get(4)}|{control_id}|{digest}")
 
 
 def attach_loose_diagnoses(record: ClinicalRecord, diagnoses: list[CodeRecord]) -> None:

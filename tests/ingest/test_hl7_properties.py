@@ -1,7 +1,7 @@
 """Property tests: no text makes the HL7 path fail with anything but Hl7Rejected (-> NAK)."""
 import hl7
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ingest.clinical_records import ClinicalRecord
@@ -53,6 +53,7 @@ def test_segment_shaped_noise_after_a_valid_header_never_crashes(segments, separ
 
 @settings(max_examples=150, deadline=None)
 @given(st.integers(min_value=0, max_value=400), st.text(HL7_ALPHABET, min_size=1, max_size=5))
+@example(position=9, noise="\ud800")  # a lone surrogate once crashed the message key's digest
 def test_corrupting_a_valid_message_never_crashes(position, noise):
     message = hl7_oru_message(control_id="P1")
 
