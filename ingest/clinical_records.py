@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from ingest.deidentify import scrub_dates, scrub_text
+from ingest.deidentify import scrub_free_text
 
 
 @dataclass
@@ -69,13 +69,13 @@ class ClinicalRecord:
 
 
 def scrub_record_text(record: ClinicalRecord, terms: set[str]) -> None:
-    """Cut the message's identifiers and every calendar date out of all the text a record keeps.
+    """Cut the message's identifiers, identifier shapes and every calendar date out of all the text a record keeps.
 
     Code displays and procedure names are free text too ("Pneumonia in John Doe"); dates in text cannot
     be shifted like the dated fields, so they go.
     """
     def clean(text: str) -> str:
-        return scrub_dates(scrub_text(text, terms))
+        return scrub_free_text(text, terms)
 
     codes = [*record.codes, *(code for order in record.orders for code in order.codes),
              *(code for report in record.reports for code in report.codes)]

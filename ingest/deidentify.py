@@ -22,6 +22,24 @@ _DATE_IN_TEXT = re.compile(
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}"
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?!\w)|{_MONTH}\s+\d{{4}})(?!\w)",
     re.IGNORECASE)
+# Identifiers nobody declared but whose shape gives them away (HIPAA Safe Harbor kinds a pattern can see).
+# The label stays so the sentence still reads ("MRN [redacted]"); only the value goes.
+_LABELLED_ID = re.compile(
+    r"(?<!\w)(?P<label>mrn|medical\s+record(?:\s+(?:number|no\.?))?|record\s+(?:number|no\.?)"
+    r"|patient\s+(?:id|number|no\.?)|pt\.?\s+(?:id|no\.?)|acc(?:ession)?\.?\s*(?:number|no\.?|#)|account(?:\s+(?:number|no\.?))?"
+    r"|acct\.?|ssn|social\s+security(?:\s+number)?|nhs(?:\s+number)?|insurance(?:\s+(?:number|no\.?|id))?"
+    r"|policy(?:\s+(?:number|no\.?))?|member\s+id|barcode|specimen\s+(?:id|number|no\.?))"
+    r"(?P<gap>\s*(?:[:#=]|is|no\.?)?\s*)(?P<value>(?=[A-Za-z/-]*\d)[\w/-]{3,})",
+    re.IGNORECASE)
+_SHAPED_ID = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail address
+    r"|(?<!\w)(?:\+\d{1,3}[\s.-]?)?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?!\w)"  # phone number
+    r"|(?<!\w)\d{3}-\d{2}-\d{4}(?!\w)"  # US social security number
+    r"|(?<![\w.])\d{7,}(?![\w.])"  # a bare run of 7+ digits: record, account or barcode numbers
+)
+# Case-sensitive on purpose: "MR Brain" and "MS lesion" are modalities and diagnoses, "Mr Brain" is a name.
+# Not "Dr": clinicians are not the patient, and image credits ("Case courtesy of Dr ...") must keep them.
+_TITLED_NAME = re.compile(r"(?<!\w)(?P<title>(?:Mr|Mrs|Ms|Miss|Mx)\.?)\s+[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?")
 MAX_DATE_SHIFT_DAYS = 365
 _MIN_TERM_LENGTH = 2
 
@@ -76,6 +94,23 @@ def scrub_text(text: str, terms: Iterable[str]) -> str:
 def scrub_dates(text: str) -> str:
     """Replace calendar dates in free text by [date]: without a patient's shift, a date cannot be kept."""
     return _DATE_IN_TEXT.sub(DATE_REDACTED, text) if text else text
+
+
+def scrub_identifier_shapes(text: str, replacement: str = REDACTED) -> str:
+    """Cut identifiers that no field declared but whose shape gives them away: labelled numbers (MRN 4411,
+    account #A-77), e-mail addresses, phone numbers, social security numbers, bare runs of 7+ digits and
+    names after a personal title (Mr Smith, Mrs. Jane Roe). What has no such shape (a bare name) needs the
+    message's own fields, i.e. scrub_text."""
+    if not text:
+        return text
+    text = _SHAPED_ID.sub(replacement, text)  # first, so a grouped number goes whole: "NHS 943 476 5919"
+    text = _LABELLED_ID.sub(lambda match: match["label"] + match["gap"] + replacement, text)
+    return _TITLED_NAME.sub(lambda match: f"{match['title']} {replacement}", text)
+
+
+def scrub_free_text(text: str, terms: Iterable[str]) -> str:
+    """Everything free text loses: the message's own identifiers, identifier shapes and calendar dates."""
+    return scrub_dates(scrub_identifier_shapes(scrub_text(text, terms)))
 
 
 def _term_pattern(term: str) -> str:

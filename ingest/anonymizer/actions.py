@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from pydicom.multival import MultiValue
 
+from ingest.deidentify import scrub_identifier_shapes
 from ingest.pseudonyms import remap_uid
 
 DUMMY_TEXT = "ANONYMIZED"
@@ -57,10 +58,10 @@ def shift_date_value(value, vr: str, shift: timedelta):
 
 
 def clean_text(text: str, identifiers: tuple[str, ...]) -> str:
-    """C on text: cut out known identifiers (whole words, any case) and dates."""
+    """C on text: cut out known identifiers (whole words, any case), identifier shapes and dates."""
     for identifier in identifiers:
         text = re.sub(rf"(?<![0-9A-Za-z]){re.escape(identifier)}(?![0-9A-Za-z])", " ", text, flags=re.IGNORECASE)
-    text = DATE_IN_TEXT.sub(" ", text)
+    text = DATE_IN_TEXT.sub(" ", scrub_identifier_shapes(text, replacement=" "))
     return re.sub(r"\s{2,}", " ", text).strip(" ^,;:-")
 
 

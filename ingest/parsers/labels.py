@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ingest.deidentify import identifier_terms, scrub_dates, scrub_text
+from ingest.deidentify import identifier_terms, scrub_free_text
 from ingest.errors import IngestError
 
 # The only other columns kept as metadata: clinical facts and attribution. A column not listed (a file
@@ -52,7 +52,7 @@ def label_fields(row: dict[str, str]) -> dict:
 def kept_values(row: dict[str, str]) -> dict[str, str]:
     """The KEPT_COLUMNS of a row, with the row's identifiers and any calendar dates cut out of the text."""
     terms = identifier_terms(row.get(column) or "" for column in IDENTIFYING_COLUMNS)
-    kept = {column: scrub_dates(scrub_text((row.get(column) or "").strip(), terms)) for column in KEPT_COLUMNS}
+    kept = {column: scrub_free_text((row.get(column) or "").strip(), terms) for column in KEPT_COLUMNS}
     return {column: value for column, value in kept.items() if value}
 
 

@@ -1,7 +1,8 @@
 """ingest.deidentify and the HL7 identifier collection: what gets scrubbed from free text."""
 from datetime import date
 
-from ingest.deidentify import age_in_years, date_shift_days, identifier_terms, scrub_text, shift_date
+from ingest.deidentify import (age_in_years, date_shift_days, identifier_terms, scrub_identifier_shapes, scrub_text,
+                               shift_date)
 from ingest.parsers.hl7_identifiers import message_identifiers
 from ingest.parsers.hl7_segments import split_segments
 
@@ -54,3 +55,19 @@ def test_scrub_dates_replaces_calendar_dates_but_keeps_years_and_durations():
     text = "On January 22, 2020 (day 5), seen 2020-01-25, 25/01/2020 and 3 Feb 2020; may improve by 2021."
 
     assert scrub_dates(text) == "On [date] (day 5), seen [date], [date] and [date]; may improve by 2021."
+
+
+def test_identifiers_nobody_declared_are_cut_by_their_shape():
+    text = ("Mrs. Jane Okafor, MRN: 4411223, acct #A-7781, NHS number 943 476 5919, barcode 88123456789, "
+            "call (555) 201-3344 or jo@hosp.example, SSN 123-45-6789; Patient ID is X99812.")
+
+    assert scrub_identifier_shapes(text) == (
+        "Mrs. [redacted], MRN: [redacted], acct #[redacted], NHS number [redacted], barcode [redacted], "
+        "call [redacted] or [redacted], SSN [redacted]; Patient ID is [redacted].")
+
+
+def test_identifier_shapes_leave_clinical_text_credits_and_references_alone():
+    text = ("MR Brain: MS lesions, 23 x 14 mm; WBC 12000, platelets 150000, CRP 41.4 mg/L; insurance 2 weeks ago; "
+            "Case courtesy of Dr Frank Gaillard, doi 10.1148/radiol.2020200905, NEJMoa2001017.")
+
+    assert scrub_identifier_shapes(text) == text

@@ -37,6 +37,9 @@ def marked_message(control_id: str) -> str:
         f"order {m[29]}) examined; mother {m[18]} present.||||||F",
         f"NTE|1|L|Call {m[15]} or write to {m[10]} Main Street re {m[6].lower()}.",
         f"OBX|2|TX|19005-8^Impression^LN||Pneumonia in {m[5]}.||||||F",
+        # identifiers no field declares, caught by their shape alone
+        f"OBX|3|TX|18782-3^Study observation^LN||Seen with Mrs Qxphiokafor; outside MRN {MARKER}30, account "
+        f"#{MARKER}31, write to {MARKER.lower()}32@clinic.test.||||||F",
         f"DG1|1||486^Pneumonia in {m[5]}^I9C||",
     ]
     return "\r".join(segments) + "\r"

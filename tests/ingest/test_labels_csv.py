@@ -27,6 +27,15 @@ def test_free_text_loses_the_rows_identifiers_and_calendar_dates():
     assert "p42" not in fields["notes"] and "2020-01-25" not in fields["notes"]
 
 
+def test_free_text_loses_identifiers_the_row_does_not_declare():
+    row = {"file": "images/a.png", "label": "COVID-19",
+           "clinical_notes": "Transferred with MRN 7788991 (Mrs Okafor); family on 555-201-3344. Case courtesy of Dr Roe."}
+
+    notes = label_fields(row)["metadata"]["clinical_notes"]
+
+    assert notes == "Transferred with MRN [redacted] (Mrs [redacted]); family on [redacted]. Case courtesy of Dr Roe."
+
+
 def test_no_patient_id_of_the_shared_chest_xray_csv_reaches_notes_or_metadata(datasets_dir):
     with open(datasets_dir / "covid_chestxray" / "labels.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
