@@ -27,13 +27,13 @@ def release_from_quarantine(*, image: Image, reviewer_note: str) -> Image:
     """A curator checked the pixels (no burned-in identity): make it searchable."""
     if not reviewer_note.strip():
         raise CbirError("say what was checked before releasing an image (reviewer_note)")
-    from embeddings.services import embed_and_index_new_images
+    from ingest.services import embed_after_commit
 
     with transaction.atomic():
         image.status = Image.Status.READY
         image.status_reason = f"released after review: {reviewer_note.strip()}"
         image.save(update_fields=["status", "status_reason"])
-        transaction.on_commit(lambda: embed_and_index_new_images(image_ids=[image.pk]))
+        embed_after_commit([image.pk])  # robust: the release stands even if embedding fails (caught up later)
     return image
 
 

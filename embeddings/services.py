@@ -85,21 +85,48 @@ def missing_image_ids(version: EncoderVersion, image_ids: Iterable[int] | None =
 
 
 def extract_embeddings(*, image_ids: Sequence[int], version: EncoderVersion) -> int:
-    """Embed the given images that lack a vector of this version; idempotent. Returns how many were added."""
+    """Embed the given images that lack a vector of this version; idempotent. Returns how many were added.
+
+    An image whose pixels cannot be read (its file lost or damaged on disk) is quarantined and skipped,
+    so one bad file never blocks the rest of its chunk or a whole re-embed."""
     from ingest.models import Image
-    from ingest.storage import load_pixels
 
     todo = missing_image_ids(version, image_ids)
     images = list(Image.objects.filter(pk__in=todo).order_by("pk"))
+    added = 0
     for start in range(0, len(images), settings.EMBED_BATCH_SIZE):
-        batch = images[start:start + settings.EMBED_BATCH_SIZE]
-        vectors = embed_pixels([load_pixels(image.pixels_path) for image in batch], version)
+        batch, pixels = _readable_pixels(images[start:start + settings.EMBED_BATCH_SIZE])
+        if not batch:
+            continue
+        vectors = embed_pixels(pixels, version)
         Embedding.objects.bulk_create(
             [Embedding(image=image, encoder_version=version, vector=vector_bytes(vector))
              for image, vector in zip(batch, vectors)],
             ignore_conflicts=True,  # a concurrent worker may have embedded some already
         )
-    return len(images)
+        added += len(batch)
+    return added
+
+
+def _readable_pixels(images: list) -> tuple[list, list[np.ndarray]]:
+    """The images whose pixels load, with their pixels. The others (file lost or damaged on disk) go to
+    the curators' quarantine with the reason: they could be neither shown nor searched, and releasing
+    one after restoring its file embeds it again."""
+    from ingest.models import Image
+    from ingest.storage import load_pixels
+
+    kept, pixels = [], []
+    for image in images:
+        try:
+            pixels.append(load_pixels(image.pixels_path))
+        except (OSError, ValueError) as exc:
+            logger.error("image %s quarantined: its pixels cannot be read (%s)", image.pk, type(exc).__name__)
+            Image.objects.filter(pk=image.pk).update(
+                status=Image.Status.QUARANTINED,
+                status_reason=f"pixels unreadable when embedding ({type(exc).__name__}); restore the file, then release")
+            continue
+        kept.append(image)
+    return kept, pixels
 
 
 def chunked(values: Sequence[int], size: int) -> list[list[int]]:
@@ -113,19 +140,34 @@ def versions_to_embed() -> list[EncoderVersion]:
 
 def embed_and_index_new_images(*, image_ids: Sequence[int] | None = None, progress: bool = False,
                                chunk_size: int = 256) -> None:
-    """Embed images with every active encoder (in chunks, as Celery tasks) and rebuild their indexes."""
+    """Embed images with every active encoder (in chunks, as Celery tasks) and rebuild their indexes.
+
+    A failing encoder does not stop the others; the first failure is raised after all were tried.
+    """
+    failures = []
+    for version in versions_to_embed():
+        try:
+            _embed_and_index(version, image_ids=image_ids, progress=progress, chunk_size=chunk_size)
+        except Exception as exc:
+            logger.exception("embedding or indexing with %s failed", version)
+            failures.append(exc)
+    if failures:
+        raise failures[0]
+
+
+def _embed_and_index(version: EncoderVersion, *, image_ids: Sequence[int] | None, progress: bool,
+                     chunk_size: int) -> None:
     from celery import chord
     from tqdm import tqdm
 
     from browser.tasks import build_index_task
     from embeddings.tasks import extract_embeddings_task
 
-    for version in versions_to_embed():
-        chunks = chunked(missing_image_ids(version, image_ids), chunk_size)
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            for chunk in tqdm(chunks, desc=f"embed {version}", unit="chunk", disable=not progress):
-                extract_embeddings_task.delay(chunk, version.pk)
-            build_index_task.delay(version.pk)
-        else:
-            chord([extract_embeddings_task.s(chunk, version.pk) for chunk in chunks])(build_index_task.si(version.pk))
-            logger.info("queued %d embedding chunks for %s", len(chunks), version)
+    chunks = chunked(missing_image_ids(version, image_ids), chunk_size)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        for chunk in tqdm(chunks, desc=f"embed {version}", unit="chunk", disable=not progress):
+            extract_embeddings_task.delay(chunk, version.pk)
+        build_index_task.delay(version.pk)
+    else:  # the build runs only if every chunk succeeded
+        chord([extract_embeddings_task.s(chunk, version.pk) for chunk in chunks])(build_index_task.si(version.pk))
+        logger.info("queued %d embedding chunks for %s", len(chunks), version)

@@ -259,11 +259,14 @@ def activate_version(version: EncoderVersion) -> None:
     from embeddings.services import embed_and_index_new_images
 
     with transaction.atomic():
-        EncoderVersion.objects.filter(name=version.name, is_active=True).exclude(pk=version.pk).update(is_active=False)
-        EncoderVersion.objects.filter(pk=version.pk).update(is_active=True)
+        previous = EncoderVersion.objects.filter(name=version.name, is_active=True).exclude(pk=version.pk)
+        was_default = previous.filter(is_default=True).exists()  # the default follows its encoder's new version
+        previous.update(is_active=False, is_default=False)
+        EncoderVersion.objects.filter(pk=version.pk).update(is_active=True, **({"is_default": True} if was_default else {}))
         # robust: a failed re-embed is logged; the previous index keeps serving and build_index --all retries
         transaction.on_commit(lambda: embed_and_index_new_images(), robust=True)
     version.is_active = True
+    version.is_default = version.is_default or was_default
 
 
 def _write_json(path: Path, payload: dict) -> None:

@@ -23,6 +23,7 @@ from browser.models import IndexVersion
 from cbir.errors import ServiceNotReady
 from embeddings.models import Embedding, EncoderVersion
 from embeddings.selectors import load_vectors
+from embeddings.services import missing_image_ids
 from ingest.storage import fsync_directory, fsync_tree
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,8 @@ def _build_and_publish(version: EncoderVersion) -> IndexVersion:
     try:
         # Vectors stored after this point are served from the delta until the next build.
         watermark = Embedding.objects.filter(encoder_version=version).aggregate(last=Max("pk"))["last"] or 0
+        # complete: every searchable image had a vector of this version when the build began
+        missing = len(missing_image_ids(version))
         ids, vectors = load_vectors(version)
         if shard_count() > 1:
             index, measured, directory = build_sharded_folder(ids, vectors, index_directory(version, record.pk))
@@ -97,7 +100,7 @@ def _build_and_publish(version: EncoderVersion) -> IndexVersion:
                                 min_points=settings.ANN_MIN_POINTS)
             measured = measure_index(index, vectors)
             directory = None
-        index.params.update(embedding_watermark=watermark)
+        index.params.update(embedding_watermark=watermark, complete=not missing, missing_vectors=missing)
         directory = directory or write_index_folder(index, index_directory(version, record.pk))
     except Exception as exc:
         IndexVersion.objects.filter(pk=record.pk).update(status=IndexVersion.Status.FAILED, error=str(exc)[:2000])
@@ -178,17 +181,28 @@ def remove_retired_folders(version: EncoderVersion) -> None:
 
 
 def get_serving_version(name: str) -> EncoderVersion:
-    """The version of encoder `name` that queries use: the active one once it has a READY index, until then
-    the newest earlier version that has one. Activating a new version (which re-embeds everything in the
-    background) thus never takes search down: the old index serves until the new one is published."""
+    """The version of encoder `name` that queries use: the active one once it has a complete READY index
+    (built when every searchable image had a vector of it), until then the newest earlier version that has one. Activating a
+    new version (which re-embeds everything in the background) thus never takes search down or serves a
+    half-filled index: the old index serves until the new one is complete."""
     from embeddings.services import get_active_version
 
     active = get_active_version(name)
-    if IndexVersion.objects.filter(encoder_version=active, status=IndexVersion.Status.READY).exists():
+    if has_complete_index(active):
         return active
-    previous = (EncoderVersion.objects.filter(name=name, indexes__status=IndexVersion.Status.READY)
-                .exclude(pk=active.pk).order_by("-pk").first())
-    return previous or active
+    for previous in (EncoderVersion.objects.filter(name=name, indexes__status=IndexVersion.Status.READY)
+                     .exclude(pk=active.pk).distinct().order_by("-pk")):
+        if has_complete_index(previous):
+            return previous
+    return active  # nothing complete anywhere: the active version's partial index beats no search
+
+
+def has_complete_index(version: EncoderVersion) -> bool:
+    """Whether the version's newest READY index was built when no searchable image lacked a vector of the
+    version (indexes built before this flag existed count as complete)."""
+    latest = (IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.READY)
+              .order_by("-id").values_list("params", flat=True).first())
+    return latest is not None and bool((latest or {}).get("complete", True))
 
 
 def get_serving_index(version: EncoderVersion) -> tuple[IndexVersion, VectorIndex]:
