@@ -32,7 +32,7 @@ _LABELLED_ID = re.compile(
     r"(?P<gap>\s*(?:[:#=]|is|no\.?)?\s*)(?P<value>(?=[A-Za-z/-]*\d)[\w/-]{3,})",
     re.IGNORECASE)
 _SHAPED_ID = re.compile(
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail address
+    r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+"  # e-mail address (bounded: no quadratic scans)
     r"|(?<!\w)(?:\+\d{1,3}[\s.-]?)?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?!\w)"  # phone number
     r"|(?<!\w)\d{3}-\d{2}-\d{4}(?!\w)"  # US social security number
     r"|(?<![\w.])\d{7,}(?![\w.])"  # a bare run of 7+ digits: record, account or barcode numbers
