@@ -8,6 +8,7 @@ import logging
 from contextlib import contextmanager
 
 import pydicom
+import pydicom.errors
 import requests
 from django.conf import settings
 
@@ -63,6 +64,10 @@ def pacs_errors(what: str):
     except (requests.ConnectionError, requests.Timeout) as exc:
         logger.warning("PACS unreachable during a %s retrieval: %s", what, type(exc).__name__)
         raise UpstreamUnavailable("the PACS is unreachable; try again later") from exc
+    except (requests.RequestException, KeyError, ValueError, IndexError, pydicom.errors.InvalidDicomError) as exc:
+        # an answer without a content type, a part that is not DICOM, a broken multipart body
+        logger.warning("PACS sent an invalid answer to a %s retrieval: %s", what, type(exc).__name__)
+        raise UpstreamUnavailable(f"the PACS sent an invalid DICOMweb answer for the {what}") from exc
 
 
 def dataset_bytes(dataset: pydicom.Dataset) -> bytes:

@@ -1,4 +1,5 @@
 """One DRF exception handler that maps the apps' own errors to HTTP answers."""
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -29,10 +30,19 @@ class ServiceNotReady(CbirError):
 def api_exception_handler(exc, context):
     if isinstance(exc, CbirError):
         return Response({"error": exc.message}, status=exc.http_status)
+    if isinstance(exc, RequestDataTooBig):  # Django's own answer would be a bare HTML 400
+        return Response({"error": request_too_big_message()}, status=413)
     response = exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "error" not in response.data:
         response.data = {"error": _flatten_message(response.data), "detail": response.data}
     return response
+
+
+def request_too_big_message() -> str:
+    from django.conf import settings
+
+    return (f"the request body is larger than this server accepts ({settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, "
+            "set by CBIR_MAX_UPLOAD_BYTES); send fewer or smaller files per request")
 
 
 def _flatten_message(data) -> str:

@@ -209,5 +209,7 @@ LOGGING = {
     # one line per eager task drowns the progress bars of the commands
     "loggers": {"celery.app.trace": {"level": "WARNING"},
                 # one line per stored image: the commands show progress bars and the DB keeps the record
-                "ingest.services": {"level": os.environ.get("CBIR_INGEST_LOG_LEVEL", "WARNING")}},
+                "ingest.services": {"level": os.environ.get("CBIR_INGEST_LOG_LEVEL", "WARNING")},
+                # it logs every retrieval with its study, series and instance UIDs, which can identify a patient
+                "dicomweb_client": {"level": "WARNING"}},
 }

@@ -28,6 +28,9 @@ class Page:
     count: int
 
 
+MAX_OFFSET = 2**31 - 1  # beyond it the database cannot take the value (SQLite: a 500)
+
+
 def paging(params) -> tuple[int, int]:
     try:
         count = min(int(params.get("_count", DEFAULT_COUNT)), MAX_COUNT)
@@ -36,6 +39,8 @@ def paging(params) -> tuple[int, int]:
         raise FhirInvalid("_count and _offset must be integers") from None
     if count < 0 or offset < 0:
         raise FhirInvalid("_count and _offset must not be negative")
+    if offset > MAX_OFFSET:
+        raise FhirInvalid(f"_offset must be at most {MAX_OFFSET}")
     return count, offset
 
 
@@ -166,9 +171,9 @@ def imaging_study_querysets(params) -> tuple[QuerySet, QuerySet]:
         studies = studies.filter(pk=_int_id(number)) if kind == "study" else studies.none()
         orders = orders.filter(pk=_int_id(number)) if kind == "order" else orders.none()
     if params.get("modality"):
-        _, modality = token(params["modality"])
-        studies = studies.filter(series__modality__iexact=modality).distinct()
-        orders = orders.filter(modality__iexact=modality)
+        modalities = [token(value)[1] for value in params["modality"].split(",") if value]  # comma: any of them
+        studies = studies.filter(any_iexact("series__modality", modalities)).distinct()
+        orders = orders.filter(any_iexact("modality", modalities))
     if params.get("identifier"):
         _, value = token(params["identifier"])
         uid = value.removeprefix("urn:oid:")
@@ -177,9 +182,18 @@ def imaging_study_querysets(params) -> tuple[QuerySet, QuerySet]:
     if params.get("started"):
         studies = studies.filter(date_filter("study_date", params["started"]))
         orders = orders.none()
-    if params.get("status") in ("available", "registered"):
-        studies, orders = (studies, orders.none()) if params["status"] == "available" else (studies.none(), orders)
+    if params.get("status"):
+        wanted = set(params["status"].split(","))  # stored studies are available, orders still registered
+        studies = studies if "available" in wanted else studies.none()
+        orders = orders if "registered" in wanted else orders.none()
     return studies, orders
+
+
+def any_iexact(field: str, values: list[str]) -> Q:
+    match = Q(pk__in=[])
+    for value in values:
+        match |= Q(**{f"{field}__iexact": value})
+    return match
 
 
 def _int_id(value: str) -> int:

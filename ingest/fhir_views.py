@@ -1,15 +1,17 @@
 """FHIR R4 REST endpoints: POST /fhir/ (Bundle), POST and GET /fhir/{type}, GET /fhir/{type}/{id}."""
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.http.request import QueryDict
-from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import (APIException, AuthenticationFailed, MethodNotAllowed, NotAuthenticated,
+                                       PermissionDenied)
 from rest_framework.views import APIView
 
 from browser.permissions import HasCapability
 from browser.roles import CURATE, RESEARCH
 
-from cbir.errors import NotFound
+from cbir.errors import NotFound, request_too_big_message
 from ingest import fhir_render, fhir_selectors
 from ingest.fhir_intake import ingest_fhir_bundle, ingest_fhir_resource, read_fhir_json
 from ingest.models import Order
@@ -53,6 +55,13 @@ class FhirApi(APIView):
             return outcome_response([{"severity": "error", "code": "not-found", "diagnostics": exc.message}], 404)
         if isinstance(exc, (NotAuthenticated, AuthenticationFailed, PermissionDenied)):
             return security_outcome(self, exc)
+        if isinstance(exc, RequestDataTooBig):
+            return outcome_response([{"severity": "error", "code": "too-long",
+                                      "diagnostics": request_too_big_message()}], 413)
+        if isinstance(exc, APIException):  # 405 and the like: still an OperationOutcome, as R4 asks
+            code = "not-supported" if isinstance(exc, MethodNotAllowed) else "processing"
+            return outcome_response([{"severity": "error", "code": code, "diagnostics": str(exc.detail)}],
+                                    exc.status_code)
         return super().handle_exception(exc)
 
 
@@ -77,7 +86,9 @@ class FhirReadApi(FhirApi):
     def get(self, request, resource_type: str, resource_id: str):
         if resource_type == "Patient":
             return fhir_response(fhir_render.render_patient(fhir_selectors.get_patient(resource_id)))
-        bundle = search_bundle(request, resource_type, QueryDict(f"_id={resource_id}"))
+        params = QueryDict(mutable=True)
+        params["_id"] = resource_id  # a value, never parsed as a query string ("1&_id=2" is not two parameters)
+        bundle = search_bundle(request, resource_type, params)
         if not bundle["entry"]:
             raise NotFound(f"{resource_type}/{resource_id[:64]} is not known")
         return fhir_response(bundle["entry"][0]["resource"])

@@ -1,5 +1,9 @@
 """Queries from a PACS over DICOMweb (WADO-RS) against a real Orthanc on loopback: one instance by
 its three UIDs, a whole series answered with series-level results, and the error answers."""
+import http.server
+import logging
+import threading
+
 import pytest
 
 # The Orthanc, pacs and mirrored_repository fixtures live in tests/browser/conftest.py (the UI tests use them too).
@@ -104,3 +108,46 @@ def test_image_and_image_id_together_are_400(api_client):
     response = api_client.post("/api/search/", {"image": upload, "image_id": 1})
 
     assert response.status_code == 400 and "only one query source" in response.json()["error"]
+
+
+class BrokenPacs(http.server.BaseHTTPRequestHandler):
+    """A PACS that answers WADO-RS badly: 204 without a body or content type, or a part that is not DICOM."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        if self.path.rstrip("/").endswith(".1"):
+            self.send_response(204)
+            self.end_headers()
+            return
+        body = b"--b\r\nContent-Type: application/dicom\r\n\r\n" + b"not dicom" * 20 + b"\r\n--b--\r\n"
+        self.send_response(200)
+        self.send_header("Content-Type", 'multipart/related; type="application/dicom"; boundary=b')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def broken_pacs(settings):
+    server = http.server.HTTPServer(("127.0.0.1", 0), BrokenPacs)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.PACS_DICOMWEB_URL = f"http://127.0.0.1:{server.server_port}/dicom-web"
+    yield server
+    server.shutdown()
+
+
+@pytest.mark.parametrize("sop_uid", ["1.2.3.9.1", "1.2.3.9.2"])
+def test_a_pacs_answer_that_is_not_dicomweb_is_502_with_a_message(api_client, broken_pacs, mirrored_repository, sop_uid):
+    response = post(api_client, study_uid="1.2.3.7", series_uid="1.2.3.8", sop_uid=sop_uid)
+
+    assert response.status_code == 502 and "invalid DICOMweb answer" in response.json()["error"]
+
+
+def test_the_dicomweb_client_does_not_log_the_uids_it_retrieves(api_client, pacs, mirrored_repository, caplog):
+    caplog.set_level(logging.INFO)
+    query = uids(SAMPLES / "CT_small.dcm")
+
+    assert post(api_client, **query).status_code == 200
+    assert not [record for record in caplog.records if query["sop_uid"] in record.getMessage()]

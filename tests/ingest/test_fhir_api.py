@@ -215,3 +215,48 @@ def test_changed_condition_with_the_same_id_replaces_the_earlier_codes(client):
 
     assert status == 201
     assert list(CodedConcept.objects.values_list("code", flat=True)) == ["840539006"]
+
+
+def test_a_read_id_is_a_value_not_a_query_string(client):
+    for n in range(2):
+        post(client, "/fhir/DiagnosticReport", report("Patient/p1", id=f"r{n}"))
+    first, second = (item["resource"]["id"] for item in get(client, "/fhir/DiagnosticReport")["entry"])
+
+    smuggled = client.get(f"/fhir/DiagnosticReport/{first}%26_id%3D{second}")
+
+    assert smuggled.status_code == 404 and valid(smuggled.json())["resourceType"] == "OperationOutcome"
+
+
+def test_an_offset_beyond_what_the_database_holds_is_400_not_500(client):
+    response = client.get("/fhir/DiagnosticReport?_offset=99999999999999999999")
+
+    assert response.status_code == 400 and "_offset" in valid(response.json())["issue"][0]["diagnostics"]
+
+
+def test_imaging_study_status_and_modality_lists_filter_as_r4_says(client, datasets_dir):
+    data = sample(datasets_dir, "imagingstudy-example-xr.json")
+    post(client, "/fhir/ImagingStudy", data)  # no images of it here yet: served as a registered order
+    modality = data["modality"][0]["code"]
+
+    assert get(client, "/fhir/ImagingStudy?status=registered")["total"] == 1
+    assert get(client, "/fhir/ImagingStudy?status=available,registered")["total"] == 1
+    assert get(client, "/fhir/ImagingStudy?status=available")["total"] == 0
+    assert get(client, "/fhir/ImagingStudy?status=cancelled")["total"] == 0
+    assert get(client, f"/fhir/ImagingStudy?modality=ZZ,{modality}")["total"] == 1
+    assert get(client, "/fhir/ImagingStudy?modality=ZZ,YY")["total"] == 0
+
+
+@pytest.mark.parametrize("method", ["put", "delete"])
+def test_an_unsupported_method_is_405_with_an_operation_outcome(client, method):
+    response = getattr(client, method)("/fhir/Patient/pt-1")
+
+    assert response.status_code == 405 and response["Content-Type"].startswith("application/fhir+json")
+    assert valid(response.json())["issue"][0]["code"] == "not-supported"
+
+
+def test_a_body_over_the_limit_is_413_with_an_operation_outcome(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    status, body = post(client, "/fhir/Patient", patient(text={"status": "generated", "div": "x" * 5000}))
+
+    assert status == 413 and valid(body)["issue"][0]["code"] == "too-long"

@@ -167,3 +167,14 @@ def test_a_database_failure_on_one_part_fails_that_part_only(client, datasets_di
 
     assert response.status_code == 202 and len(uids(response, REFERENCED)) == 1
     assert uids(response, FAILED, REASON) == [0xA700] and Image.objects.count() == 1
+
+
+def test_a_body_over_the_limit_is_413_with_a_message_and_stores_nothing(client, datasets_dir, settings):
+    from ingest.models import Image
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = post(client, multipart(sample_bytes(datasets_dir, "pydicom/CT_small.dcm")))
+
+    assert response.status_code == 413 and "CBIR_MAX_UPLOAD_BYTES" in response.json()["error"]
+    assert not Image.objects.exists()
