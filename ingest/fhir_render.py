@@ -146,3 +146,39 @@ def searchset(resources: list[dict], *, total: int, base_url: str, self_url: str
 
 def operation_outcome(issues: list[dict]) -> dict:
     return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+# What each served type can be searched by (ingest.fhir_selectors); every type also takes _id, _count, _offset.
+SEARCH_PARAMETERS = {
+    "Patient": [("gender", "token")],
+    "ImagingStudy": [("patient", "reference"), ("subject", "reference"), ("modality", "token"),
+                     ("identifier", "token"), ("started", "date"), ("status", "token")],
+    "DiagnosticReport": [("patient", "reference"), ("subject", "reference"), ("status", "token"), ("code", "token"),
+                         ("issued", "date"), ("_content", "string")],
+    "Condition": [("patient", "reference"), ("subject", "reference"), ("code", "token"), ("category", "token")],
+}
+COMMON_SEARCH_PARAMETERS = [("_id", "token"), ("_count", "number"), ("_offset", "number")]
+
+
+def capability_statement(*, base_url: str, writable: list[str], software_version: str) -> dict:
+    """GET /fhir/metadata: what this server reads, searches and accepts (R4 requires the statement)."""
+    readable = set(SEARCH_PARAMETERS)
+    resources = []
+    for kind in sorted(readable | set(writable)):
+        interactions = ([{"code": "read"}, {"code": "search-type"}] if kind in readable else []) + \
+            ([{"code": "create"}] if kind in writable else [])
+        entry = {"type": kind, "interaction": interactions}
+        if kind in readable:
+            entry["searchParam"] = [{"name": name, "type": kind_of} for name, kind_of in
+                                    [*COMMON_SEARCH_PARAMETERS, *SEARCH_PARAMETERS[kind]]]
+        resources.append(entry)
+    return {
+        "resourceType": "CapabilityStatement", "status": "active", "date": "2026-11-23", "kind": "instance",
+        "software": {"name": "CBIR de-identified repository", "version": software_version},
+        "implementation": {"description": "de-identified clinical data linked to images", "url": base_url},
+        "fhirVersion": "4.0.1", "format": [FHIR_JSON],
+        "rest": [{"mode": "server", "resource": resources,
+                  "interaction": [{"code": "transaction"}, {"code": "batch"}],
+                  "security": {"description": "Token or session authentication; reads for researchers and curators, "
+                                              "writes (ingestion) for curators"}}],
+    }

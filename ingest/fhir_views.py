@@ -70,6 +70,19 @@ class FhirBundleApi(FhirApi):
         return fhir_response(ingest_fhir_bundle(data=read_fhir_json(request.body)))
 
 
+class FhirMetadataApi(FhirApi):
+    """GET /fhir/metadata: the CapabilityStatement, open to anyone (FHIR clients read it before signing in)."""
+
+    permission_classes: list = []
+
+    def get(self, request):
+        from ingest.parsers.fhir import SUPPORTED_TYPES
+
+        return fhir_response(fhir_render.capability_statement(
+            base_url=request.build_absolute_uri("/fhir").rstrip("/"), writable=list(SUPPORTED_TYPES),
+            software_version="1"))
+
+
 class FhirTypeApi(FhirApi):
     def post(self, request, resource_type: str):
         result = ingest_fhir_resource(data=read_fhir_json(request.body), resource_type=resource_type)

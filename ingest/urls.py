@@ -1,7 +1,7 @@
 """URL routes of the ingest app."""
 from django.urls import path  # noqa: F401
 
-from ingest.fhir_views import FhirBundleApi, FhirReadApi, FhirTypeApi
+from ingest.fhir_views import FhirBundleApi, FhirMetadataApi, FhirReadApi, FhirTypeApi
 from ingest.hl7_views import Hl7MessageApi
 
 urlpatterns: list = []
@@ -10,6 +10,7 @@ urlpatterns: list = []
 urlpatterns += [
     path("api/hl7/", Hl7MessageApi.as_view(), name="hl7-message"),
     path("fhir/", FhirBundleApi.as_view(), name="fhir-bundle"),
+    path("fhir/metadata", FhirMetadataApi.as_view(), name="fhir-metadata"),  # before the type route it would match
     path("fhir/<str:resource_type>", FhirTypeApi.as_view(), name="fhir-type"),
     path("fhir/<str:resource_type>/<str:resource_id>", FhirReadApi.as_view(), name="fhir-read"),
 ]

@@ -61,6 +61,7 @@ MATRIX = [
     ("fhir-type", "get", "/fhir/Condition", {"researcher", "curator", "admin"}),
     ("fhir-type", "post", "/fhir/Condition", CURATORS),
     ("fhir-read", "get", "/fhir/Condition/1", {"researcher", "curator", "admin"}),
+    ("fhir-metadata", "get", "/fhir/metadata", PUBLIC),
     ("stow-rs", "post", "/dicomweb/studies", CURATORS),
     ("frontend-index", "get", "/", PUBLIC),
     ("js-catalogue", "get", "/jsi18n/es/", PUBLIC),

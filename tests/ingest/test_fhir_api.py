@@ -260,3 +260,15 @@ def test_a_body_over_the_limit_is_413_with_an_operation_outcome(client, settings
     status, body = post(client, "/fhir/Patient", patient(text={"status": "generated", "div": "x" * 5000}))
 
     assert status == 413 and valid(body)["issue"][0]["code"] == "too-long"
+
+
+def test_metadata_is_a_valid_capability_statement_of_what_is_served(client):
+    response = client.get("/fhir/metadata")
+
+    statement = valid(response.json())
+    resources = {entry["type"]: entry for entry in statement["rest"][0]["resource"]}
+    assert response.status_code == 200 and statement["resourceType"] == "CapabilityStatement"
+    assert set(resources) == SUPPORTED and statement["fhirVersion"] == "4.0.1"
+    assert {"read", "search-type", "create"} == {i["code"] for i in resources["DiagnosticReport"]["interaction"]}
+    assert [i["code"] for i in resources["Observation"]["interaction"]] == ["create"]
+    assert "modality" in {p["name"] for p in resources["ImagingStudy"]["searchParam"]}
