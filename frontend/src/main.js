@@ -3,6 +3,7 @@ import "./styles.css";
 import "./workspace.css";
 
 import * as api from "./api.js";
+import { errorText } from "./errors.js";
 import { getLanguage, onLanguageChange, setLanguage, startLanguage, t, translatePage } from "./i18n.js";
 import { QUERY_KEY, imageKey } from "./graph/graphData.js";
 import { expandedView, resultCount, searchView } from "./graph/views.js";
@@ -47,6 +48,8 @@ const panel = new MetadataPanel($("#metadata-panel"), {
   onMoreLikeThis: (node) => searchRepositoryImage(node.imageId, { thumbnailUrl: node.thumbnailUrl }),
   onAddToSet: (node) => workspace.addToSet(node.imageId),
   onWhySimilar: (node) => workspace.explainSimilarity(node, panel),
+  // heatmaps need the query's pixels: a repository image or an uploaded file, not keywords or PACS UIDs alone
+  canExplainSimilarity: () => currentView?.request?.imageId != null || Boolean(currentView?.request?.file),
 });
 const resultList = new ResultList($("#result-list"), { onSelect: (node) => selectNode(node.key),
                                                        onAddToSet: (node) => workspace.addToSet(node.imageId) });
@@ -78,7 +81,7 @@ function labelFor(node) {
 }
 
 function errorMessage(error) {
-  return error.status === 0 ? t("status.network") : error.message;
+  return errorText(error); // hoisted: the workspace takes it before this line runs
 }
 
 async function runSearch(call, request, doneMessage = null) {
@@ -215,6 +218,7 @@ async function applyPermalink(hash) {
 function goBack() {
   const view = history.back();
   if (!view) return;
+  ++requestCounter; // a search still under way must not replace the view we went back to
   showView(view);
   form.write(view.request);
   const { imageId, file, previewUrl } = view.request;
@@ -248,14 +252,22 @@ function deselect() {
 }
 
 let signedIn = null; // resolves once somebody is signed in
+let shownUsername = null; // whose data the page holds
 const signInDialog = new SignInDialog({
   onSignIn: async (username, password) => {
-    showAccount(await api.signIn(username, password));
+    const user = await api.signIn(username, password);
+    if (shownUsername && user.username !== shownUsername) {
+      // someone else took over (e.g. after the session expired): nothing of the previous user's screen may stay
+      window.location.reload();
+      return;
+    }
+    showAccount(user);
     signedIn?.resolve();
   },
 });
 
 function showAccount(user) {
+  if (user) shownUsername = user.username;
   workspace.setUser(user);
   form.enableFacets(Boolean(user)); // the counts depend on who asks (teaching sets)
   resultList.render();
@@ -279,8 +291,8 @@ async function ensureSignedIn() {
 
 async function signOut() {
   await api.signOut().catch(() => {});
-  showAccount(null);
-  signInDialog.open();
+  // a fresh page: the graph, history, chosen file and open panels of this user must not reach the next one
+  window.location.reload();
 }
 
 async function loadEncoders() {
@@ -352,7 +364,7 @@ async function start() {
     loadEncoders();
     workspace.showRequestedTab();
     if (window.location.hash) applyPermalink(window.location.hash);
-  });
+  }).catch((error) => status.error(errorMessage(error))); // e.g. the server is down: say so, do not half-work
 }
 
 start();

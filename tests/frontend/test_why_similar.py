@@ -43,3 +43,19 @@ def test_why_similar_with_a_neural_encoder_shows_both_heatmaps_side_by_side(
     assert page.evaluate("() => [...document.querySelectorAll('#why-similar-section img')].every((i) => i.naturalWidth > 0)")
     page.wait_for_timeout(300)
     page.screenshot(path=str(screenshot_dir / "why_similar_heatmaps.png"))
+
+
+def test_why_similar_is_not_offered_after_a_keyword_only_search(live_server, mri_repository, page):
+    from browser.services.keywords import rebuild_search_text
+
+    rebuild_search_text()  # as in test_keywords_and_filters: rows of earlier live-server tests linger
+    open_search_page(page, live_server.url)
+    page.fill("#keywords", "pituitary")
+    page.fill("#k", "4")
+    page.click("#search")
+    page.wait_for_selector("#status[data-state=ready]")
+
+    open_first_result(page)
+
+    expect(page.locator("#more-like-this")).to_be_visible()
+    expect(page.locator("#why-similar")).to_have_count(0)  # no query pixels to explain against

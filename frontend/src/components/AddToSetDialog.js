@@ -1,6 +1,7 @@
 // The dialog that adds one repository image to a teaching set, existing or new (educators only).
 import * as api from "../api.js";
 import { t } from "../i18n.js";
+import { errorText } from "../errors.js";
 import { button, element } from "./dom.js";
 
 const NEW_SET = "new";
@@ -61,13 +62,23 @@ export class AddToSetDialog {
       message.textContent = t("teaching.titleRequired");
       return;
     }
+    if (this.busy) return; // a double click or a second Enter must not make a second set
+    this.busy = true;
     try {
-      const set = choice === NEW_SET ? await api.createTeachingSet({ title: newTitle }) : sets.find((s) => String(s.id) === choice);
+      const set = choice === NEW_SET ? await this.createOnce(newTitle) : sets.find((s) => String(s.id) === choice);
       await api.addTeachingCase(set.id, { imageId: this.imageId });
       this.dialog.close();
       this.onAdded?.(set, this.imageId);
     } catch (error) {
-      message.textContent = t("workspace.error", { message: error.message });
+      message.textContent = t("workspace.error", { message: errorText(error) });
+    } finally {
+      this.busy = false;
     }
+  }
+
+  /** The set made for this title by an earlier try whose case could not be added, else a new one. */
+  async createOnce(title) {
+    if (this.created?.title !== title) this.created = await api.createTeachingSet({ title });
+    return this.created;
   }
 }

@@ -2,6 +2,7 @@
 // and recent rejections.
 import * as api from "../api.js";
 import { t } from "../i18n.js";
+import { errorText } from "../errors.js";
 import { button, element } from "./dom.js";
 import { UploadIngestForm } from "./UploadIngestForm.js";
 
@@ -37,7 +38,7 @@ export class CurationView {
     if (this.error) {
       const key = this.error.status === 403 ? "curation.refused" : "workspace.error";
       children.push(element("p", { className: "panel-error curation-refused", attrs: { role: "alert" },
-                                   text: t(key, { message: this.error.message }) }));
+                                   text: t(key, { message: errorText(this.error) }) }));
     } else if (this.quarantined) {
       this.uploadForm.render();
       children.push(this.uploadForm.element, this.quarantineSection(), this.rejectionSection());
@@ -101,7 +102,7 @@ export class CurationView {
       this.messages.delete(image.id);
       await this.load();
     } catch (error) {
-      this.messages.set(image.id, t("workspace.error", { message: error.message }));
+      this.messages.set(image.id, t("workspace.error", { message: errorText(error) }));
       this.render();
     }
   }

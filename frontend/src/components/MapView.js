@@ -1,6 +1,7 @@
 // The "Map" tab: every repository image as a dot (offline 2-D map), filters, a legend and hover thumbnails.
 import * as api from "../api.js";
 import { t } from "../i18n.js";
+import { errorText } from "../errors.js";
 import { labelColors } from "../graph/appearance.js";
 import { RepositoryMap } from "../graph/RepositoryMap.js";
 import { button, element } from "./dom.js";
@@ -35,16 +36,19 @@ export class MapView {
   }
 
   async load() {
+    const ticket = (this.ticket = (this.ticket || 0) + 1); // a slower, older filter's answer must not win
     this.message = { key: "map.loading" };
     this.translate();
     try {
       const answer = await api.getRepositoryMap({ label: this.label.value.trim(), modality: this.modality.value.trim() });
+      if (ticket !== this.ticket) return;
       this.points = answer.points || [];
       this.colors = labelColors(this.points);
       this.map.show(this.points, this.colors);
       this.message = { key: "map.count", params: { n: this.points.length } };
     } catch (error) {
-      this.message = { key: "map.unavailable", params: { message: error.message }, isError: true };
+      if (ticket !== this.ticket) return;
+      this.message = { key: "map.unavailable", params: { message: errorText(error) }, isError: true };
     }
     this.translate();
   }

@@ -59,9 +59,9 @@ function objectEntries(value) {
 }
 
 export class MetadataPanel {
-  constructor(panel, { onClose, onExpand, onMoreLikeThis, onAddToSet, onWhySimilar }) {
+  constructor(panel, { onClose, onExpand, onMoreLikeThis, onAddToSet, onWhySimilar, canExplainSimilarity }) {
     this.panel = panel;
-    this.handlers = { onClose, onExpand, onMoreLikeThis, onAddToSet, onWhySimilar };
+    this.handlers = { onClose, onExpand, onMoreLikeThis, onAddToSet, onWhySimilar, canExplainSimilarity };
     this.state = null;
   }
 
@@ -218,7 +218,7 @@ export class MetadataPanel {
                                       attrs: { type: "button", id: "more-like-this" } });
     more.addEventListener("click", () => this.handlers.onMoreLikeThis?.(node));
     buttons.push(more);
-    if (!node.isQuery && this.handlers.onWhySimilar) {
+    if (!node.isQuery && this.handlers.onWhySimilar && (this.handlers.canExplainSimilarity?.() ?? true)) {
       const why = element("button", { className: "button secondary", text: t("why.button"), attrs: { type: "button", id: "why-similar" } });
       why.addEventListener("click", () => this.handlers.onWhySimilar(node));
       buttons.push(why);

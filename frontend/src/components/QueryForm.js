@@ -89,10 +89,10 @@ export class QueryForm {
     return $("#search").disabled;
   }
 
-  /** Offer every active encoder; without the list the default still works. */
+  /** Offer every encoder that has an active version; without the list the default still works. */
   showEncoders(encoders) {
     const select = $("#encoder");
-    for (const encoder of encoders) {
+    for (const encoder of encoders.filter((item) => item.version != null)) { // untrained ones cannot answer
       select.append(new Option(`${encoder.name} v${encoder.version} (${encoder.dim})`, encoder.name));
     }
   }

@@ -1,6 +1,7 @@
 // A dialog to choose a query among the images already in the repository.
 import { thumbnailUrl } from "../api.js";
 import { t, translatePage } from "../i18n.js";
+import { errorText } from "../errors.js";
 
 const PAGE_SIZE = 24;
 
@@ -62,15 +63,17 @@ export class RepositoryPicker {
   }
 
   async load(offset) {
+    const ticket = (this.ticket = (this.ticket || 0) + 1); // only the latest page may be shown
     this.offset = Math.max(0, offset);
     this.status.textContent = t("picker.loading");
     try {
       const page = await this.loadPage({ limit: PAGE_SIZE, offset: this.offset,
                                          label: this.labelInput.value.trim(), modality: this.modalityInput.value.trim() });
+      if (ticket !== this.ticket) return;
       this.count = page.count;
       this.renderPage(page.results);
     } catch (error) {
-      this.status.textContent = t("status.error", { message: error.message });
+      if (ticket === this.ticket) this.status.textContent = t("status.error", { message: errorText(error) });
     }
   }
 

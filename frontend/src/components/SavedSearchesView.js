@@ -1,6 +1,7 @@
 // The "Saved searches" tab (researchers): each saved query with Run, Export CSV and Delete.
 import * as api from "../api.js";
 import { hasTranslation, t } from "../i18n.js";
+import { errorText } from "../errors.js";
 import { button, element } from "./dom.js";
 
 const FILTER_NAMES = { age_min: "form.ageMin", age_max: "form.ageMax" };
@@ -34,7 +35,7 @@ export class SavedSearchesView {
       this.searches = await api.listSavedSearches();
       this.error = null;
     } catch (error) {
-      this.error = error.message;
+      this.error = errorText(error);
     }
     this.render();
   }
@@ -68,7 +69,7 @@ export class SavedSearchesView {
       await api.deleteSavedSearch(saved.id);
       await this.load();
     } catch (error) {
-      this.error = error.message;
+      this.error = errorText(error);
       this.render();
     }
   }

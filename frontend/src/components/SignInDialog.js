@@ -1,5 +1,6 @@
 // The sign-in dialog shown when the API answers 401 (no session yet, or it expired).
 import { t } from "../i18n.js";
+import { errorText } from "../errors.js";
 
 export class SignInDialog {
   constructor({ onSignIn }) {
@@ -50,7 +51,7 @@ export class SignInDialog {
       password.value = "";
       this.dialog.close();
     } catch (error) {
-      this.error.textContent = error.status === 401 ? t("signin.wrong") : t("status.error", { message: error.message });
+      this.error.textContent = error.status === 401 ? t("signin.wrong") : t("status.error", { message: errorText(error) });
     }
   }
 }

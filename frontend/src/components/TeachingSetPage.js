@@ -1,6 +1,7 @@
 // One teaching set: its ordered cases with notes; edit controls only when the user may edit it.
 import * as api from "../api.js";
 import { t } from "../i18n.js";
+import { errorText } from "../errors.js";
 import { button, element } from "./dom.js";
 import { detailsForm, sharingFieldset, sharingSummary } from "./TeachingSetEditor.js";
 
@@ -76,7 +77,7 @@ export class TeachingSetPage {
     } catch (error) {
       this.set = null;
       this.container.replaceChildren(element("p", { className: "panel-error", attrs: { role: "alert" },
-                                                    text: t("workspace.error", { message: error.message }) }));
+                                                    text: t("workspace.error", { message: errorText(error) }) }));
     }
   }
 
@@ -95,7 +96,7 @@ export class TeachingSetPage {
       this.groups = await api.listShareableGroups();
       this.groupsError = null;
     } catch (error) {
-      this.groupsError = error.message;
+      this.groupsError = errorText(error);
     }
     if (this.set?.can_edit) this.container.querySelector("#set-sharing")?.replaceWith(this.sharingControls(this.set));
   }
@@ -156,7 +157,7 @@ export class TeachingSetPage {
       await action();
       this.message = successText ? { state: "ready", text: successText } : null;
     } catch (error) {
-      this.message = { state: "error", text: t("workspace.error", { message: error.message }) };
+      this.message = { state: "error", text: t("workspace.error", { message: errorText(error) }) };
     }
     this.render();
   }

@@ -1,6 +1,7 @@
 // The "Teaching sets" tab: the sets the user may see, a form to create one (educators), and the open set.
 import * as api from "../api.js";
 import { t } from "../i18n.js";
+import { errorText } from "../errors.js";
 import { can } from "../session.js";
 import { button, element } from "./dom.js";
 import { TeachingSetPage } from "./TeachingSetPage.js";
@@ -21,7 +22,7 @@ export class TeachingSetsView {
       this.sets = await api.listTeachingSets();
       this.error = null;
     } catch (error) {
-      this.error = error.message;
+      this.error = errorText(error);
     }
     this.renderList();
   }
@@ -81,7 +82,7 @@ export class TeachingSetsView {
         this.page.show(created);
         this.renderList();
       } catch (error) {
-        this.error = error.message;
+        this.error = errorText(error);
         this.renderList();
       }
     });
