@@ -134,6 +134,32 @@ async function requestBinary(url) {
 }
 
 /**
+ * Fetch an export and hand it to the browser as a download. Unlike a plain link, a refusal (a missing
+ * file, a set no longer shared, an index not ready) throws an ApiError with the server's message.
+ */
+export async function download(url) {
+  let response;
+  try {
+    response = await fetch(url, { headers: { Accept: "*/*" }, credentials: "same-origin" });
+  } catch {
+    throw new ApiError("network", 0);
+  }
+  if (!response.ok) {
+    if (response.status === 401) unauthorizedListeners.forEach((listener) => listener());
+    const payload = await response.json().catch(() => null);
+    throw new ApiError(errorText(payload) || `HTTP ${response.status}`, response.status);
+  }
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = (/filename="?([^";]+)"?/.exec(disposition) || [])[1] || "export";
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
+
+/**
  * One frame's DICOM modality values (HU for CT), for window/level: {values (typed array, row-major),
  * width, height, frame, frameCount, min, max, window: {center, width, source}, voiLutFunction,
  * photometric, units, modality}. 404 without a stored DICOM; 400 for a colour DICOM or a bad frame.

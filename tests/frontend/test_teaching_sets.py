@@ -82,3 +82,23 @@ def test_educator_builds_annotates_orders_shares_and_exports_a_set_that_a_studen
                     "#export-png", "#delete-set", "#new-set-title"]:
         expect(student.locator(f"#teaching-view {control}")).to_have_count(0)
     student.screenshot(path=str(screenshot_dir / "teaching_set_student.png"))
+
+
+def test_an_export_the_server_refuses_shows_its_reason_instead_of_a_broken_download(
+        live_server, mri_repository, page, query_image):
+    from ingest.models import Image
+    from ingest.storage import media_path
+
+    open_search_page(page, live_server.url)
+    search_with_upload(page, query_image, k=3)
+    first = result_image_ids(page)[0]
+    click_graph_node(page, first)
+    page.click("#add-to-teaching-set")
+    add_to_new_set(page, "Export check")
+    media_path(Image.objects.get(pk=first).pixels_path).unlink()  # the file went missing on the server
+    page.click("#tab-teaching")
+    page.click(".set-item:has-text('Export check')")
+
+    page.click("#export-png")
+
+    expect(page.locator(".workspace-message")).to_contain_text(f"(image {first}): its image file is missing")

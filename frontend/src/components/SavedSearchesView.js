@@ -42,6 +42,8 @@ export class SavedSearchesView {
 
   render() {
     const children = [element("h2", { className: "section-title", text: t("saved.heading") })];
+    if (this.exportError) children.push(element("p", { className: "panel-error export-error", attrs: { role: "alert" },
+                                                       text: t("workspace.error", { message: this.exportError }) }));
     if (this.error) children.push(element("p", { className: "panel-error", attrs: { role: "alert" }, text: t("workspace.error", { message: this.error }) }));
     else if (this.searches === null) children.push(element("p", { className: "panel-note", text: t("saved.loading") }));
     else if (!this.searches.length) children.push(element("p", { className: "panel-note", text: t("saved.empty") }));
@@ -52,8 +54,7 @@ export class SavedSearchesView {
   item(saved) {
     const actions = element("div", { className: "saved-actions" }, [
       button(t("saved.run"), { className: "button primary saved-run", onClick: () => this.onRun(saved) }),
-      element("a", { className: "button secondary saved-export", text: t("saved.export"),
-                     attrs: { href: api.savedSearchExportUrl(saved.id), download: "" } }),
+      button(t("saved.export"), { className: "button secondary saved-export", onClick: () => this.exportResults(saved) }),
       button(t("saved.delete"), { className: "button secondary saved-delete", onClick: () => this.remove(saved) }),
     ]);
     return element("li", { className: "saved-item", attrs: { "data-saved-id": saved.id } }, [
@@ -61,6 +62,16 @@ export class SavedSearchesView {
                           element("p", { className: "case-meta", text: describe(saved) })]),
       actions,
     ]);
+  }
+
+  async exportResults(saved) {
+    try {
+      await api.download(api.savedSearchExportUrl(saved.id));
+      this.exportError = null;
+    } catch (error) {
+      this.exportError = errorText(error); // shown above the list, which stays
+    }
+    this.render();
   }
 
   async remove(saved) {

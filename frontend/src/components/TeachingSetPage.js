@@ -143,13 +143,17 @@ export class TeachingSetPage {
 
   editorControls(set) {
     const sharing = this.sharingControls(set);
-    const exportLink = (format, key) => element("a", { className: "button secondary", text: t(key),
-      attrs: { href: api.teachingSetExportUrl(set.id, format), download: "", id: `export-${format}` } });
+    const exportLink = (format, key) => button(t(key), { className: "button secondary", attrs: { id: `export-${format}` },
+                                                       onClick: () => this.exportSet(set, format) });
     const remove = button(t("teaching.deleteSet"), { className: "button secondary danger", attrs: { id: "delete-set" },
                                                     onClick: () => this.deleteSet() });
     return element("div", { className: "set-editor" }, [sharing, element("div", { className: "set-controls" }, [
       exportLink("png", "teaching.exportPng"), exportLink("dicom", "teaching.exportDicom"), remove,
     ])]);
+  }
+
+  exportSet(set, format) {
+    return this.run(() => api.download(api.teachingSetExportUrl(set.id, format)));
   }
 
   async run(action, successText = null) {
