@@ -4,8 +4,8 @@ from __future__ import annotations
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.http.request import QueryDict
-from rest_framework.exceptions import (APIException, AuthenticationFailed, MethodNotAllowed, NotAuthenticated,
-                                       PermissionDenied)
+from rest_framework.exceptions import (APIException, AuthenticationFailed, MethodNotAllowed, NotAcceptable,
+                                       NotAuthenticated, PermissionDenied)
 from rest_framework.views import APIView
 
 from browser.permissions import HasCapability
@@ -46,7 +46,12 @@ class FhirApi(APIView):
     required_capability = {"GET": (RESEARCH, CURATE), "POST": CURATE}
 
     def perform_content_negotiation(self, request, force=False):
-        return super().perform_content_negotiation(request, force=True)  # answers are FHIR JSON whatever Accept says
+        return super().perform_content_negotiation(request, force=True)  # our own check below, in FHIR's terms
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if wants_only_xml(request):
+            raise NotAcceptable("this server answers in FHIR JSON only (application/fhir+json); XML is not served")
 
     def handle_exception(self, exc):
         if isinstance(exc, FhirInvalid):
@@ -58,8 +63,8 @@ class FhirApi(APIView):
         if isinstance(exc, RequestDataTooBig):
             return outcome_response([{"severity": "error", "code": "too-long",
                                       "diagnostics": request_too_big_message()}], 413)
-        if isinstance(exc, APIException):  # 405 and the like: still an OperationOutcome, as R4 asks
-            code = "not-supported" if isinstance(exc, MethodNotAllowed) else "processing"
+        if isinstance(exc, APIException):  # 405, 406 and the like: still an OperationOutcome, as R4 asks
+            code = "not-supported" if isinstance(exc, (MethodNotAllowed, NotAcceptable)) else "processing"
             return outcome_response([{"severity": "error", "code": code, "diagnostics": str(exc.detail)}],
                                     exc.status_code)
         return super().handle_exception(exc)
@@ -105,6 +110,12 @@ class FhirReadApi(FhirApi):
         if not bundle["entry"]:
             raise NotFound(f"{resource_type}/{resource_id[:64]} is not known")
         return fhir_response(bundle["entry"][0]["resource"])
+
+
+def wants_only_xml(request) -> bool:
+    """_format=xml, or an Accept that names XML and no JSON (a bare */* or none at all gets JSON)."""
+    requested = request.query_params.get("_format", "") or request.META.get("HTTP_ACCEPT", "")
+    return "xml" in requested and "json" not in requested and "*/*" not in requested
 
 
 def security_outcome(view: APIView, exc) -> JsonResponse:

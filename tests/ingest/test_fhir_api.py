@@ -272,3 +272,15 @@ def test_metadata_is_a_valid_capability_statement_of_what_is_served(client):
     assert {"read", "search-type", "create"} == {i["code"] for i in resources["DiagnosticReport"]["interaction"]}
     assert [i["code"] for i in resources["Observation"]["interaction"]] == ["create"]
     assert "modality" in {p["name"] for p in resources["ImagingStudy"]["searchParam"]}
+
+
+@pytest.mark.parametrize("query, accept", [("", "application/fhir+xml"), ("?_format=xml", "")])
+def test_asking_for_xml_only_is_406_with_an_operation_outcome(client, query, accept):
+    response = client.get(f"/fhir/Patient{query}", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 406 and valid(response.json())["issue"][0]["code"] == "not-supported"
+
+
+@pytest.mark.parametrize("accept", ["application/fhir+json", "application/json, application/fhir+xml;q=0.9", "*/*", ""])
+def test_json_or_anything_is_answered_in_fhir_json(client, accept):
+    assert client.get("/fhir/Patient", HTTP_ACCEPT=accept).status_code == 200
