@@ -115,13 +115,11 @@ export function getImage(imageId) {
 
 const RAW_VALUE_ARRAYS = { int16: Int16Array, uint16: Uint16Array, float32: Float32Array };
 
-/** A binary answer; errors come as JSON like every other endpoint's. */
-async function requestBinary(url) {
+/** A non-JSON answer (errors still come as JSON, as from every endpoint): the ok Response, else an ApiError. */
+async function fetchOk(url, accept) {
   let response;
   try {
-    // application/json too: DRF answers errors with it, and refuses (406) an Accept it cannot render
-    response = await fetch(url, { headers: { Accept: "application/octet-stream, application/json;q=0.9" },
-                                  credentials: "same-origin" });
+    response = await fetch(url, { headers: { Accept: accept }, credentials: "same-origin" });
   } catch {
     throw new ApiError("network", 0);
   }
@@ -130,6 +128,13 @@ async function requestBinary(url) {
     const payload = await response.json().catch(() => null);
     throw new ApiError(errorText(payload) || `HTTP ${response.status}`, response.status);
   }
+  return response;
+}
+
+/** A binary answer, with its headers. */
+async function requestBinary(url) {
+  // application/json too: DRF answers errors with it, and refuses (406) an Accept it cannot render
+  const response = await fetchOk(url, "application/octet-stream, application/json;q=0.9");
   return { buffer: await response.arrayBuffer(), headers: response.headers };
 }
 
@@ -138,17 +143,7 @@ async function requestBinary(url) {
  * file, a set no longer shared, an index not ready) throws an ApiError with the server's message.
  */
 export async function download(url) {
-  let response;
-  try {
-    response = await fetch(url, { headers: { Accept: "*/*" }, credentials: "same-origin" });
-  } catch {
-    throw new ApiError("network", 0);
-  }
-  if (!response.ok) {
-    if (response.status === 401) unauthorizedListeners.forEach((listener) => listener());
-    const payload = await response.json().catch(() => null);
-    throw new ApiError(errorText(payload) || `HTTP ${response.status}`, response.status);
-  }
+  const response = await fetchOk(url, "*/*");
   const disposition = response.headers.get("Content-Disposition") || "";
   const link = document.createElement("a");
   link.href = URL.createObjectURL(await response.blob());
