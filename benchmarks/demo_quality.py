@@ -41,8 +41,8 @@ def train(var_dir: Path, budget_minutes: float) -> float:
 
 
 def trained_encoders(var_dir: Path) -> list[str]:
-    code = ("from embeddings.models import EncoderVersion; "
-            "print(','.join(sorted(set(EncoderVersion.objects.filter(is_active=True).values_list('name', flat=True)))))")
+    code = ("from embeddings.models import EncoderVersion; active = EncoderVersion.objects.filter(is_active=True); "
+            "print(','.join(sorted(set(active.values_list('name', flat=True)))))")
     return [name for name in manage(var_dir, "shell", "-v", "0", "-c", code).strip().split(",") if name]
 
 

@@ -121,9 +121,8 @@ def _readable_pixels(images: list) -> tuple[list, list[np.ndarray]]:
             pixels.append(load_pixels(image.pixels_path))
         except (OSError, ValueError) as exc:
             logger.error("image %s quarantined: its pixels cannot be read (%s)", image.pk, type(exc).__name__)
-            Image.objects.filter(pk=image.pk).update(
-                status=Image.Status.QUARANTINED,
-                status_reason=f"pixels unreadable when embedding ({type(exc).__name__}); restore the file, then release")
+            reason = f"pixels unreadable when embedding ({type(exc).__name__}); restore the file, then release"
+            Image.objects.filter(pk=image.pk).update(status=Image.Status.QUARANTINED, status_reason=reason)
             continue
         kept.append(image)
     return kept, pixels

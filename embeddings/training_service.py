@@ -262,7 +262,8 @@ def activate_version(version: EncoderVersion) -> None:
         previous = EncoderVersion.objects.filter(name=version.name, is_active=True).exclude(pk=version.pk)
         was_default = previous.filter(is_default=True).exists()  # the default follows its encoder's new version
         previous.update(is_active=False, is_default=False)
-        EncoderVersion.objects.filter(pk=version.pk).update(is_active=True, **({"is_default": True} if was_default else {}))
+        promoted = {"is_active": True} | ({"is_default": True} if was_default else {})
+        EncoderVersion.objects.filter(pk=version.pk).update(**promoted)
         # robust: a failed re-embed is logged; the previous index keeps serving and build_index --all retries
         transaction.on_commit(lambda: embed_and_index_new_images(), robust=True)
     version.is_active = True

@@ -26,7 +26,8 @@ _DATE_IN_TEXT = re.compile(
 # The label stays so the sentence still reads ("MRN [redacted]"); only the value goes.
 _LABELLED_ID = re.compile(
     r"(?<!\w)(?P<label>mrn|medical\s+record(?:\s+(?:number|no\.?))?|record\s+(?:number|no\.?)"
-    r"|patient\s+(?:id|number|no\.?)|pt\.?\s+(?:id|no\.?)|acc(?:ession)?\.?\s*(?:number|no\.?|#)|account(?:\s+(?:number|no\.?))?"
+    r"|patient\s+(?:id|number|no\.?)|pt\.?\s+(?:id|no\.?)|acc(?:ession)?\.?\s*(?:number|no\.?|#)"
+    r"|account(?:\s+(?:number|no\.?))?"
     r"|acct\.?|ssn|social\s+security(?:\s+number)?|nhs(?:\s+number)?|insurance(?:\s+(?:number|no\.?|id))?"
     r"|policy(?:\s+(?:number|no\.?))?|member\s+id|barcode|specimen\s+(?:id|number|no\.?))"
     r"(?P<gap>\s*(?:[:#=]|is|no\.?)?\s*)(?P<value>(?=[A-Za-z/-]*\d)[\w/-]{3,})",

@@ -182,9 +182,9 @@ def remove_retired_folders(version: EncoderVersion) -> None:
 
 def get_serving_version(name: str) -> EncoderVersion:
     """The version of encoder `name` that queries use: the active one once it has a complete READY index
-    (built when every searchable image had a vector of it), until then the newest earlier version that has one. Activating a
-    new version (which re-embeds everything in the background) thus never takes search down or serves a
-    half-filled index: the old index serves until the new one is complete."""
+    (built when every searchable image had a vector of it), until then the newest earlier version that has
+    one. Activating a new version (which re-embeds everything in the background) thus never takes search
+    down or serves a half-filled index: the old index serves until the new one is complete."""
     from embeddings.services import get_active_version
 
     active = get_active_version(name)

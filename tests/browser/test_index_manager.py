@@ -169,7 +169,8 @@ def test_a_build_whose_process_died_is_closed_by_the_next_build(api_client, repo
 
     images, _ = repository
     version = baseline_version()
-    dead = IndexVersion.objects.create(encoder_version=version, path="", method="pending")  # as a killed builder leaves it
+    # as a builder killed mid-build leaves it: a BUILDING row and a staging folder
+    dead = IndexVersion.objects.create(encoder_version=version, path="", method="pending")
     staging = indexing.index_directory(version, dead.pk).with_name(f"{dead.pk:08d}.partial")
     staging.mkdir(parents=True)
     (staging / "vectors.npy").write_bytes(b"half")

@@ -139,7 +139,8 @@ def broken_pacs(settings):
 
 
 @pytest.mark.parametrize("sop_uid", ["1.2.3.9.1", "1.2.3.9.2"])
-def test_a_pacs_answer_that_is_not_dicomweb_is_502_with_a_message(api_client, broken_pacs, mirrored_repository, sop_uid):
+def test_a_pacs_answer_that_is_not_dicomweb_is_502_with_a_message(api_client, broken_pacs, mirrored_repository,
+                                                                   sop_uid):
     response = post(api_client, study_uid="1.2.3.7", series_uid="1.2.3.8", sop_uid=sop_uid)
 
     assert response.status_code == 502 and "invalid DICOMweb answer" in response.json()["error"]

@@ -29,7 +29,8 @@ def test_free_text_loses_the_rows_identifiers_and_calendar_dates():
 
 def test_free_text_loses_identifiers_the_row_does_not_declare():
     row = {"file": "images/a.png", "label": "COVID-19",
-           "clinical_notes": "Transferred with MRN 7788991 (Mrs Okafor); family on 555-201-3344. Case courtesy of Dr Roe."}
+           "clinical_notes": ("Transferred with MRN 7788991 (Mrs Okafor); family on 555-201-3344. "
+                              "Case courtesy of Dr Roe.")}
 
     notes = label_fields(row)["metadata"]["clinical_notes"]
 
