@@ -119,8 +119,10 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    # Several ingestion processes may write at once; wait for the lock instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # Several ingestion processes may write at once; wait for the lock instead of failing. IMMEDIATE: a
+    # transaction takes the write lock when it begins, so the busy timeout applies; a deferred one that reads
+    # then writes fails at once ("database is locked") when another writer is between its read and write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=30, transaction_mode="IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en"
@@ -194,6 +196,8 @@ HL7_FACILITY = os.environ.get("CBIR_HL7_FACILITY", "CBIR")
 HL7_MAX_MESSAGE_BYTES = int(os.environ.get("CBIR_HL7_MAX_BYTES", str(1024 * 1024)))
 HL7_LISTENER_HOST = os.environ.get("CBIR_HL7_HOST", "127.0.0.1")
 HL7_LISTENER_PORT = int(os.environ.get("CBIR_HL7_PORT", "2575"))
+HL7_IDLE_TIMEOUT_SECONDS = float(os.environ.get("CBIR_HL7_IDLE_TIMEOUT", "600"))  # closes silent or stuck connections
+HL7_MAX_CONNECTIONS = int(os.environ.get("CBIR_HL7_MAX_CONNECTIONS", "64"))
 
 PACS_DICOMWEB_URL = os.environ.get("PACS_DICOMWEB_URL", "")
 PACS_USERNAME = os.environ.get("PACS_USERNAME", "")

@@ -64,7 +64,10 @@ def shift_date(day: date | None, patient_pseudonym: str) -> date | None:
     """The day moved by the patient's shift; None without a patient, since one shared shift would be guessable."""
     if day is None or not patient_pseudonym:
         return None
-    return day - timedelta(days=date_shift_days(patient_pseudonym))
+    try:
+        return day - timedelta(days=date_shift_days(patient_pseudonym))
+    except OverflowError:  # a year-1 date ("00010105") cannot move back; it says nothing useful anyway
+        return None
 
 
 def identifier_terms(values: Iterable[str]) -> set[str]:

@@ -36,6 +36,10 @@ def receive_hl7_message(*, text: str, channel: str) -> Hl7Reply:
         logger.error("hl7 message not stored on %s: %s", channel, type(exc).__name__)
         error = Hl7Rejected("message could not be stored, resend later", code="207", ack_code="AE")
         return Hl7Reply(ack=build_ack(text, error=error), ack_code="AE")
+    except Exception as exc:  # a bug must cost one AE on either channel, never a 500 page or the listener
+        logger.error("hl7 message failed on %s: %s", channel, type(exc).__name__)
+        error = Hl7Rejected("internal error while processing the message", code="207", ack_code="AE")
+        return Hl7Reply(ack=build_ack(text, error=error), ack_code="AE")
     logger.info("hl7 message %s accepted on %s (new=%s)", outcome.message.pk, channel, outcome.created)
     return Hl7Reply(ack=build_ack(text), ack_code="AA", is_duplicate=not outcome.created)
 

@@ -5,6 +5,7 @@ import asyncio
 import logging
 import threading
 
+from django.conf import settings
 from django.db import close_old_connections
 from hl7.mllp import InvalidBlockError, start_hl7_server
 
@@ -14,7 +15,7 @@ from ingest.parsers.hl7_segments import Hl7Rejected
 
 logger = logging.getLogger(__name__)
 CHANNEL = "hl7-mllp"
-MAX_BLOCK_BYTES = 1024 * 1024
+START_BLOCK, FRAME_END = b"\x0b", b"\x1c\r"
 
 
 def decode_block(block: bytes) -> str:
@@ -27,22 +28,40 @@ def decode_block(block: bytes) -> str:
 
 def handle_block(block: bytes) -> Hl7Reply:
     """Runs in a worker thread: the ORM is synchronous."""
-    text = decode_block(block)
     try:
-        return receive_hl7_message(text=text, channel=CHANNEL)
-    except Exception as exc:  # a bug must cost one NAK, not the listener
-        logger.error("hl7 message failed on %s: %s", CHANNEL, type(exc).__name__)
-        error = Hl7Rejected("internal error while processing the message", code="207", ack_code="AE")
-        return Hl7Reply(ack=build_ack(text, error=error), ack_code="AE")
+        return receive_hl7_message(text=decode_block(block), channel=CHANNEL)
     finally:
         close_old_connections()
 
 
+async def read_frame(reader) -> bytes:
+    """The content of the next MLLP frame.
+
+    What precedes the frame's last start block is dropped: stray bytes between frames (a newline some
+    senders add), or a frame the sender abandoned and restarted, whose partial message must not become
+    part of the next one (it would file that report under the abandoned message's patient).
+    Raises InvalidBlockError without any start block, ValueError when the frame exceeds the limit."""
+    try:
+        raw = await reader.readuntil(FRAME_END)
+    except asyncio.LimitOverrunError as overrun:
+        reader._buffer.clear()  # what python-hl7's readblock does: the oversized frame is dropped whole
+        reader._maybe_resume_transport()
+        raise ValueError(str(overrun)) from None
+    start = raw.rfind(START_BLOCK)
+    if start < 0:
+        raise InvalidBlockError("no <VT> start block")
+    return raw[start + 1:-len(FRAME_END)]
+
+
 async def handle_connection(reader, writer) -> None:
+    idle = float(getattr(settings, "HL7_IDLE_TIMEOUT_SECONDS", 600))
     try:
         while not writer.is_closing():
             try:
-                block = await reader.readblock()
+                block = await asyncio.wait_for(read_frame(reader), timeout=idle)
+            except TimeoutError:  # a silent or stuck sender must not hold a connection (and its buffer) forever
+                logger.info("hl7 connection closed after %.0f s without a complete frame", idle)
+                break
             except (InvalidBlockError, ValueError):
                 error = Hl7Rejected("invalid MLLP framing (no <VT> start block, or block too large)", code="100")
                 await asyncio.to_thread(record_rejection, channel=CHANNEL, error=error)
@@ -58,17 +77,45 @@ async def handle_connection(reader, writer) -> None:
         writer.close()
 
 
+def tracked_connections(handler, limit: int, open_tasks: set):
+    """At most `limit` connections at once (one more is closed at once; the sender retries later); the
+    task of each open one is kept in `open_tasks`, so stopping can close them cleanly."""
+
+    async def tracked(reader, writer) -> None:
+        if len(open_tasks) >= limit:
+            logger.warning("hl7 connection refused: %d already open (HL7_MAX_CONNECTIONS)", limit)
+            writer.close()
+            return
+        task = asyncio.current_task()
+        open_tasks.add(task)
+        try:
+            await handler(reader, writer)
+        finally:
+            open_tasks.discard(task)
+
+    return tracked
+
+
 async def serve(host: str, port: int, *, started: threading.Event | None = None,
                 stop: asyncio.Event | None = None) -> None:
-    server = await start_hl7_server(handle_connection, host=host, port=port, limit=MAX_BLOCK_BYTES)
-    async with server:
-        logger.info("hl7 listener on %s:%s", host, port)
-        if started:
-            started.set()
-        if stop is None:
-            await server.serve_forever()
-        else:
-            await stop.wait()
+    open_tasks: set[asyncio.Task] = set()
+    handler = tracked_connections(handle_connection, int(getattr(settings, "HL7_MAX_CONNECTIONS", 64)), open_tasks)
+    # a frame may hold the largest message accepted plus its framing; the intake checks the exact limit
+    limit = int(getattr(settings, "HL7_MAX_MESSAGE_BYTES", 1024 * 1024)) + 16
+    server = await start_hl7_server(handler, host=host, port=port, limit=limit)
+    try:
+        async with server:
+            logger.info("hl7 listener on %s:%s", host, port)
+            if started:
+                started.set()
+            if stop is None:
+                await server.serve_forever()
+            else:
+                await stop.wait()
+    finally:  # connections still open are closed while the loop runs, not torn down with it
+        for task in list(open_tasks):
+            task.cancel()
+        await asyncio.gather(*open_tasks, return_exceptions=True)
 
 
 class ListenerThread:

@@ -160,3 +160,74 @@ def test_mllp_send_cli_delivers_sample_files(listener, datasets_dir, tmp_path):
     assert strict.returncode == 0 and "MSA|AA|20230317-29887.E.106214" in strict.stdout
     assert InboundMessage.objects.count() == 1
     assert Report.objects.get().text.startswith("Albumin Urine: 2.1 mg/dL")
+
+
+def raw_exchange(port: int, payload: bytes, replies: int) -> list[hl7.Message]:
+    """Send raw bytes (framing included) and read `replies` framed ACKs."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(payload)
+        data = b""
+        while data.count(b"\x1c\r") < replies:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return [hl7.parse(frame.lstrip(b"\x0b").decode("utf-8")) for frame in data.split(b"\x1c\r") if frame.strip()]
+
+
+def frame(text: str) -> bytes:
+    return b"\x0b" + text.encode("utf-8") + b"\x1c\r"
+
+
+def test_a_restarted_frame_drops_the_abandoned_partial_message(listener):
+    from ingest.pseudonyms import pseudonymize
+
+    abandoned = hl7_oru_message(control_id="MSG-A", patient_id="PAT-AAA")
+    complete = hl7_oru_message(control_id="MSG-B", patient_id="PAT-BBB", report_text="Finding of patient B.")
+
+    [ack] = raw_exchange(listener.port, b"\x0b" + abandoned[: len(abandoned) // 2].encode() + frame(complete), 1)
+
+    assert str(ack.segment("MSA")[1]) == "AA" and str(ack.segment("MSA")[2]) == "MSG-B"
+    report = Report.objects.get()
+    assert "patient B" in report.text and report.patient.pseudonym == pseudonymize("pt", "PAT-BBB")
+
+
+def test_stray_bytes_between_frames_do_not_lose_the_next_message(listener):
+    first, second = hl7_oru_message(control_id="MSG-1"), hl7_oru_message(control_id="MSG-2", accession="ACC-2")
+
+    acks = raw_exchange(listener.port, b"\r\n" + frame(first) + b"\n" + frame(second), 2)
+
+    assert [(str(a.segment("MSA")[1]), str(a.segment("MSA")[2])) for a in acks] == [("AA", "MSG-1"), ("AA", "MSG-2")]
+    assert InboundMessage.objects.count() == 2
+
+
+def test_a_silent_connection_is_closed_after_the_idle_timeout(listener, settings):
+    settings.HL7_IDLE_TIMEOUT_SECONDS = 0.5
+
+    with socket.create_connection(("127.0.0.1", listener.port), timeout=10) as connection:
+        connection.sendall(b"\x0bMSH|^~\\&|")  # a frame that never ends
+        assert connection.recv(1024) == b""  # the listener hung up
+
+
+def test_a_year_one_date_is_dropped_instead_of_breaking_the_message(client):
+    from tests.factories import make_user
+
+    client.force_login(make_user("curator"))
+    text = hl7_oru_message(control_id="MSG-Y1").replace("|20240103110000||", "|00010105||")  # OBR-22 in year 1
+
+    response = client.post("/api/hl7/", data=text.encode(), content_type="text/plain")
+
+    assert response.status_code == 200 and response["X-HL7-Ack-Code"] == "AA"
+
+
+def test_an_unexpected_failure_is_an_ae_ack_over_http_too(client, monkeypatch):
+    from ingest import hl7_intake
+    from tests.factories import make_user
+
+    client.force_login(make_user("curator"))
+    monkeypatch.setattr(hl7_intake, "store_clinical_record", lambda record: 1 / 0)
+
+    response = client.post("/api/hl7/", data=hl7_oru_message().encode(), content_type="text/plain")
+
+    assert response.status_code == 200 and response["X-HL7-Ack-Code"] == "AE"
+    assert "ZeroDivision" not in response.content.decode()
