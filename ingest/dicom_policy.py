@@ -15,7 +15,10 @@ OUT_OF_RESOURCES = 0xA700
 DATASET_DOES_NOT_MATCH_SOP_CLASS = 0xA900
 CANNOT_UNDERSTAND = 0xC000
 
-IMAGE_STORAGE_CLASSES = frozenset(str(uid) for uid in (
+# Retired but still sent by older ultrasound machines; pynetdicom does not list them among its storage contexts.
+RETIRED_ULTRASOUND_CLASSES = ("1.2.840.10008.5.1.4.1.1.6", "1.2.840.10008.5.1.4.1.1.3")
+RETIRED_ULTRASOUND_KEYWORDS = ("UltrasoundImageStorageRetired", "UltrasoundMultiFrameImageStorageRetired")
+IMAGE_STORAGE_CLASSES = frozenset((*(str(uid) for uid in (
     sop.CTImageStorage, sop.EnhancedCTImageStorage, sop.MRImageStorage, sop.EnhancedMRImageStorage,
     sop.ComputedRadiographyImageStorage, sop.DigitalXRayImageStorageForPresentation,
     sop.DigitalXRayImageStorageForProcessing, sop.DigitalMammographyXRayImageStorageForPresentation,
@@ -25,7 +28,20 @@ IMAGE_STORAGE_CLASSES = frozenset(str(uid) for uid in (
     sop.MultiFrameTrueColorSecondaryCaptureImageStorage, sop.MultiFrameSingleBitSecondaryCaptureImageStorage,
     sop.NuclearMedicineImageStorage, sop.PositronEmissionTomographyImageStorage,
     sop.XRayAngiographicImageStorage, sop.XRayRadiofluoroscopicImageStorage,
-))
+    # enhanced, legacy-converted and newer image classes: the same pixels in multi-frame objects
+    sop.EnhancedXAImageStorage, sop.EnhancedXRFImageStorage, sop.EnhancedPETImageStorage, sop.EnhancedMRColorImageStorage,
+    sop.LegacyConvertedEnhancedCTImageStorage, sop.LegacyConvertedEnhancedMRImageStorage,
+    sop.LegacyConvertedEnhancedPETImageStorage, sop.EnhancedUSVolumeStorage,
+    sop.DigitalIntraOralXRayImageStorageForPresentation, sop.DigitalIntraOralXRayImageStorageForProcessing,
+    sop.BreastTomosynthesisImageStorage, sop.BreastProjectionXRayImageStorageForPresentation,
+    sop.BreastProjectionXRayImageStorageForProcessing, sop.XRay3DAngiographicImageStorage,
+    sop.XRay3DCraniofacialImageStorage,
+    # visible light: photographs, endoscopy, microscopy, ophthalmology (quarantined for review: faces, labels)
+    sop.VLPhotographicImageStorage, sop.VLEndoscopicImageStorage, sop.VLMicroscopicImageStorage,
+    sop.VLSlideCoordinatesMicroscopicImageStorage, sop.VLWholeSlideMicroscopyImageStorage,
+    sop.OphthalmicPhotography8BitImageStorage, sop.OphthalmicPhotography16BitImageStorage,
+    sop.DermoscopicPhotographyImageStorage,
+)), *RETIRED_ULTRASOUND_CLASSES))
 
 
 def failure_status(exc: Exception) -> int:

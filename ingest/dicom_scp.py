@@ -8,13 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from django.conf import settings
 from django.db import close_old_connections
 from pydicom.dataset import Dataset
 from pydicom.pixels import get_decoder
 from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
 from pynetdicom.sop_class import Verification
 
-from ingest.dicom_policy import PROCESSING_FAILURE, SUCCESS
+from ingest.dicom_policy import (OUT_OF_RESOURCES, PROCESSING_FAILURE, RETIRED_ULTRASOUND_CLASSES,
+                                 RETIRED_ULTRASOUND_KEYWORDS, SUCCESS)
 from ingest.models import Image
 from ingest.services import embed_and_index_ready_images, get_or_create_dataset, receive_dicom_instance
 
@@ -51,6 +53,9 @@ class StoreScp:
     def handle_store(self, event) -> int | Dataset:
         close_old_connections()
         context = event.context
+        if len(event.request.DataSet.getvalue()) > settings.MAX_UPLOAD_BYTES:
+            # decoding copies an instance several times: one this size could exhaust the receiver's memory
+            return failure_reply(OUT_OF_RESOURCES, "instance larger than CBIR_MAX_UPLOAD_BYTES")
         try:
             received = receive_dicom_instance(
                 data=event.encoded_dataset(include_meta=True), dataset=get_or_create_dataset(self.dataset_name),
@@ -102,8 +107,22 @@ def build_ae(ae_title: str) -> AE:
     # with a reason (and a Rejection row) instead of a bare presentation-context refusal.
     for context in AllStoragePresentationContexts:
         ae.add_supported_context(context.abstract_syntax, syntaxes)
+    register_retired_storage_classes()
+    for retired in RETIRED_ULTRASOUND_CLASSES:
+        ae.add_supported_context(retired, syntaxes)
     ae.add_supported_context(Verification)
+    ae.require_called_aet = True  # an association addressed to another AE title is rejected, not served
     return ae
+
+
+def register_retired_storage_classes() -> None:
+    """Tell pynetdicom that the retired ultrasound classes are storage (it aborts associations otherwise)."""
+    from pynetdicom import sop_class
+    from pynetdicom.service_class import StorageServiceClass
+
+    for uid, keyword in zip(RETIRED_ULTRASOUND_CLASSES, RETIRED_ULTRASOUND_KEYWORDS):
+        if not hasattr(sop_class, keyword):
+            sop_class.register_uid(uid, keyword, StorageServiceClass)
 
 
 def start_scp(*, host: str = "0.0.0.0", port: int = 11112, ae_title: str = "CBIR", dataset_name: str = "dicom-scp",

@@ -46,6 +46,10 @@ def anonymize_dataset(dataset: Dataset, policy: AnonymizationPolicy = Anonymizat
     deidentify_elements(dataset, identity, policy)
     if age:
         dataset.PatientAge = age
+    elif "PatientAge" in dataset:
+        del dataset.PatientAge  # not an age string (AS): free text that may name someone
+    if str(dataset.get("PatientSex", "") or "").strip().upper() not in ("", "M", "F", "O"):
+        dataset.PatientSex = ""  # likewise for a sex that is not one of the defined terms
     record_deidentification(dataset, policy)
     rebuild_file_meta(dataset)
     return AnonymizedDicom(dataset, identity.patient_pseudonym, identity.accession_pseudonym, quarantine_reason)

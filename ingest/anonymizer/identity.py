@@ -1,6 +1,8 @@
 """What the anonymizer needs to know about the patient before it forgets them."""
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -77,10 +79,13 @@ def _name_parts(name: str) -> list[str]:
     return [part for part in parts if part]
 
 
+AGE_STRING = re.compile(r"\d{3}[DWMY]")  # the AS value representation: 045Y, 003M
+
+
 def patient_age(dataset: pydicom.Dataset) -> str:
     """PatientAge as given, else computed from birth and study date ('' when unknown)."""
     given = str(dataset.get("PatientAge", "") or "").strip()
-    if given:
+    if AGE_STRING.fullmatch(given):  # anything else in the element is free text that may name someone
         return given
     born = _date(dataset.get("PatientBirthDate"))
     seen = next((d for d in map(_date, _study_dates(dataset)) if d), None)

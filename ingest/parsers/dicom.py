@@ -75,10 +75,8 @@ def check_pixel_budget(dataset: pydicom.Dataset) -> None:
 def _to_display(dataset: pydicom.Dataset, array: np.ndarray) -> np.ndarray:
     photometric = str(getattr(dataset, "PhotometricInterpretation", "MONOCHROME2"))
     if array.ndim == 3 and array.shape[-1] in (3, 4):
-        if photometric.startswith("YBR"):
-            from pydicom.pixels import convert_color_space
-
-            array = convert_color_space(array, photometric, "RGB")
+        # already RGB: pydicom 3 converts YBR_FULL(_422) itself, and the JPEG / JPEG 2000 decoders undo
+        # YBR_RCT / YBR_ICT; converting again would shift every grey level (white became 176)
         rgb = array[..., :3].astype(np.float32)
         return scale_to_uint8(rgb @ np.array([0.299, 0.587, 0.114], np.float32), 0, _max_value(dataset))
     if photometric == "PALETTE COLOR":

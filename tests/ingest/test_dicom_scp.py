@@ -219,3 +219,45 @@ def test_stopping_does_not_wait_forever_for_a_silent_peer():
 
     assert elapsed < 10
     assert echoscu(port).returncode != 0  # no longer accepting
+
+
+def test_a_retired_ultrasound_class_is_negotiated_and_stored_quarantined(scp_port, datasets_dir):
+    result = storescu(scp_port, sample(datasets_dir, "pydicom-data/color-pl.dcm"), flags=("-R",))
+
+    assert result.returncode == 0, result.stderr
+    assert Image.objects.get().status == Image.Status.QUARANTINED
+
+
+def test_an_association_for_another_ae_title_is_rejected(scp_port, datasets_dir):
+    import subprocess
+
+    result = subprocess.run(["storescu", "-aet", "TESTSCU", "-aec", "NOT_CBIR", "127.0.0.1", str(scp_port),
+                             str(sample(datasets_dir, "pydicom/CT_small.dcm"))], capture_output=True, text=True,
+                            timeout=60)
+
+    assert result.returncode != 0 and "Called AE Title Not Recognized" in result.stderr + result.stdout
+    assert Image.objects.count() == 0
+
+
+def test_an_instance_over_the_size_limit_gets_out_of_resources(scp_port, datasets_dir, settings):
+    settings.MAX_UPLOAD_BYTES = 1000
+
+    result = storescu(scp_port, sample(datasets_dir, "pydicom/CT_small.dcm"), flags=("-v",))
+
+    assert "Refused: OutOfResources" in result.stderr + result.stdout and Image.objects.count() == 0
+
+
+@pytest.mark.parametrize("sop_class_uid", ["1.2.840.10008.5.1.4.1.1.1.3",  # digital intra-oral X-ray
+                                           "1.2.840.10008.5.1.4.1.1.13.1.3",  # breast tomosynthesis
+                                           "1.2.840.10008.5.1.4.1.1.2.2"])  # legacy converted enhanced CT
+def test_newer_image_classes_are_archived(scp_port, datasets_dir, sop_class_uid):
+    dataset = pydicom.dcmread(sample(datasets_dir, "pydicom/CT_small.dcm"))
+    dataset.SOPClassUID = dataset.file_meta.MediaStorageSOPClassUID = sop_class_uid
+    ae = AE(ae_title="TESTSCU")
+    ae.add_requested_context(sop_class_uid, pydicom.uid.ExplicitVRLittleEndian)
+    association = ae.associate("127.0.0.1", scp_port, ae_title="CBIR")
+    assert association.is_established
+    status = association.send_c_store(dataset)
+    association.release()
+
+    assert status.Status == 0x0000 and Image.objects.count() == 1

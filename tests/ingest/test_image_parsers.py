@@ -95,3 +95,18 @@ def test_real_dicom_samples_decode(datasets_dir, path):
     record = parse_image_bytes(candidates[0].read_bytes())
 
     assert record.pixels.ndim == 2 and record.pixels.std() > 0
+
+
+def test_a_ybr_jpeg_is_shown_with_its_own_luminance(datasets_dir):
+    """JPEG baseline stored as YBR_FULL_422: the grey picture is the image's Y channel, not a colour
+    conversion applied twice (which turned white into 176)."""
+    import pydicom
+    from pydicom.pixels import pixel_array
+
+    path = datasets_dir / "dicom_samples" / "deid-data" / "ctbrain1.dcm"
+    luminance = pixel_array(pydicom.dcmread(path), as_rgb=False)[..., 0].astype(int)  # Y of YCbCr
+
+    record = parse_image_bytes(path.read_bytes())
+
+    assert record.pixels.shape == luminance.shape[:2]
+    assert np.abs(record.pixels.astype(int) - luminance).mean() < 2
