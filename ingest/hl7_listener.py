@@ -18,12 +18,31 @@ CHANNEL = "hl7-mllp"
 START_BLOCK, FRAME_END = b"\x0b", b"\x1c\r"
 
 
+# MSH-18 values (HL7 table 0211) and the codecs that read them; without MSH-18, UTF-8 then Latin-1.
+CHARSETS = {"ASCII": "ascii", "UNICODE UTF-8": "utf-8", "UNICODE": "utf-8", **{
+    f"8859/{n}": f"iso8859-{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 15)}}
+
+
 def decode_block(block: bytes) -> str:
-    """UTF-8 (what the samples use), falling back to Latin-1 (MSH-18 '8859/1') instead of failing."""
+    """The message text in the character set its MSH-18 names (a UTF-8 byte-order mark is dropped). Bytes
+    that are not valid in that set become U+FFFD rather than being misread as another set."""
+    block = block.removeprefix(b"\xef\xbb\xbf")
+    codec = CHARSETS.get(declared_charset(block))
+    if codec:
+        return block.decode(codec, errors="replace")
     try:
         return block.decode("utf-8")
     except UnicodeDecodeError:
         return block.decode("latin-1")
+
+
+def declared_charset(block: bytes) -> str:
+    """MSH-18 of the raw message ('' when absent): the header is ASCII whatever the body's set."""
+    header = block.split(b"\r", 1)[0].split(b"\n", 1)[0].decode("ascii", errors="replace")
+    if not header.startswith("MSH") or len(header) < 4:
+        return ""
+    fields = header.split(header[3])
+    return fields[17].split(header[4:5] or "^")[0].strip().upper() if len(fields) > 17 else ""
 
 
 def handle_block(block: bytes) -> Hl7Reply:

@@ -82,7 +82,11 @@ def _escape_value(sequence: str, encoding: Encoding) -> str:
     if sequence in simple:
         return simple[sequence]
     if sequence.startswith("X") and re.fullmatch(r"X(?:[0-9A-Fa-f]{2})+", sequence):
-        return bytes.fromhex(sequence[1:]).decode("latin-1")
+        raw = bytes.fromhex(sequence[1:])
+        try:  # the bytes are in the message's character set: UTF-8 for most senders, else Latin-1
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
     return ""  # formatting (\H\, \N\, \.sp\ ...) and unknown escapes carry no text
 
 

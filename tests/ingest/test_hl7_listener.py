@@ -231,3 +231,26 @@ def test_an_unexpected_failure_is_an_ae_ack_over_http_too(client, monkeypatch):
 
     assert response.status_code == 200 and response["X-HL7-Ack-Code"] == "AE"
     assert "ZeroDivision" not in response.content.decode()
+
+
+def test_the_declared_character_set_decides_how_text_is_read(listener):
+    header = "MSH|^~\\&|RIS|HOSP|CBIR|CBIR|20240103120000||ORU^R01^ORU_R01|{id}|P|2.5.1||||||{charset}"
+
+    def stored_text(control_id: str, charset: str, report: bytes) -> str:
+        body = hl7_oru_message(accession=f"ACC-{control_id}").split("\r", 1)[1]
+        text = (header.format(id=control_id, charset=charset) + "\r" + body).encode("ascii")
+        [ack] = raw_exchange(listener.port, frame_bytes(text.replace(b"No focal consolidation.", report)), 1)
+        assert str(ack.segment("MSA")[1]) == "AA"
+        return Report.objects.order_by("-pk").first().text
+
+    latin = stored_text("CS-1", "8859/1", "Température 38°C".encode("latin-1"))
+    utf8 = stored_text("CS-2", "UNICODE UTF-8", "Température 38°C".encode("utf-8"))
+    escaped = stored_text("CS-3", "UNICODE UTF-8", b"38\\XC2B0\\C")
+    latin_like_utf8 = stored_text("CS-4", "8859/1", "Ã©".encode("latin-1"))  # bytes C3 A9: valid UTF-8 too
+
+    assert "Température 38°C" in latin and "Température 38°C" in utf8 and "38°C" in escaped
+    assert "Ã©" in latin_like_utf8
+
+
+def frame_bytes(data: bytes) -> bytes:
+    return b"\x0b" + data + b"\x1c\r"
