@@ -14,6 +14,7 @@ ERROR_TEXTS = {  # HL7 table 0357
     "103": "Table value not found", "200": "Unsupported message type", "201": "Unsupported event code",
     "202": "Unsupported processing id", "203": "Unsupported version id", "207": "Application internal error",
 }
+COMMIT_CODES = {"AA": "CA", "AE": "CE", "AR": "CR"}
 DEFAULT_VERSION = "2.5.1"
 DEFAULT_VERSION_NUMBERS = (2, 5, 1)
 
@@ -23,6 +24,11 @@ def build_ack(text: str, *, error: Hl7Rejected | None = None) -> str:
     msh = lenient_msh(text)
     version = message_version(msh)
     ack_code = error.ack_code if error else "AA"
+    if msh and msh.get(15) and msh.get(16) in ("", "NE"):
+        # Enhanced mode asking for an accept acknowledgment only: the commit codes (stored, or why not).
+        # When MSH-16 also asks for the application acknowledgment, this one answer is that one: the
+        # message is processed before we reply, so the application's verdict is already known.
+        ack_code = COMMIT_CODES[ack_code]
     segments = [ack_header(msh, version), f"MSA|{ack_code}|{escape(msh.get(10) if msh else '')}"]
     if error:
         if version < (2, 7):  # MSA-3 was withdrawn in v2.7; from then on the reason is in ERR-8 only

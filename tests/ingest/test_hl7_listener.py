@@ -254,3 +254,11 @@ def test_the_declared_character_set_decides_how_text_is_read(listener):
 
 def frame_bytes(data: bytes) -> bytes:
     return b"\x0b" + data + b"\x1c\r"
+
+
+def test_enhanced_mode_gets_commit_acknowledgments(listener):
+    text = hl7_oru_message(control_id="ENH-1").replace("|P|2.5.1", "|P|2.5.1|||AL|NE", 1)
+
+    ack = send(listener.port, text)
+
+    assert str(ack.segment("MSA")[1]) == "CA" and str(ack.segment("MSA")[2]) == "ENH-1"
