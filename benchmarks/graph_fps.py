@@ -172,7 +172,10 @@ class Session:
 
     def __init__(self, browser, base_url: str, dist: Path | None, answer: bytes | None):
         self.context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
-        self.context.request.post(f"{base_url}/api/auth/login/", data={"username": USERNAME, "password": PASSWORD})
+        self.context.request.get(f"{base_url}/")  # the page sets the CSRF cookie that signing in needs
+        token = next(cookie["value"] for cookie in self.context.cookies() if cookie["name"] == "csrftoken")
+        self.context.request.post(f"{base_url}/api/auth/login/", data={"username": USERNAME, "password": PASSWORD},
+                                  headers={"X-CSRFToken": token})
         self.context.add_init_script(INSTRUMENTATION)
         if dist is not None:
             serve_other_build(self.context, base_url, dist)

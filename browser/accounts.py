@@ -42,3 +42,42 @@ def issue_token(username: str) -> str:
         raise NotFound(f"no user named {username!r}")
     token, _ = Token.objects.get_or_create(user=user)
     return token.key
+
+
+# --- password guessing ---------------------------------------------------------------------------
+# Failed sign-ins are counted per account and per client address in the cache; past the limit, that
+# account (or address) is refused for the rest of the window without the password being checked.
+# Successful sign-ins do not count, so a hospital whose users share one address is not locked out.
+LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+
+
+def login_refusal(username: str, address: str) -> str:
+    """'' when this sign-in may be tried, else why not (the caller answers 429)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if cache.get(_failure_key("account", username.lower()), 0) >= settings.LOGIN_FAILURES_PER_ACCOUNT:
+        return "too many failed sign-ins for this account; try again in 15 minutes"
+    if cache.get(_failure_key("address", address), 0) >= settings.LOGIN_FAILURES_PER_ADDRESS:
+        return "too many failed sign-ins from this address; try again in 15 minutes"
+    return ""
+
+
+def record_login_failure(username: str, address: str) -> None:
+    from django.core.cache import cache
+
+    for key in (_failure_key("account", username.lower()), _failure_key("address", address)):
+        cache.add(key, 0, LOGIN_FAILURE_WINDOW_SECONDS)
+        cache.incr(key)
+
+
+def clear_login_failures(username: str) -> None:
+    from django.core.cache import cache
+
+    cache.delete(_failure_key("account", username.lower()))
+
+
+def _failure_key(kind: str, value: str) -> str:
+    from ingest.pseudonyms import keyed_digest
+
+    return f"login-failures:{kind}:{keyed_digest('login', value).hex()[:32]}"  # no user name in the cache

@@ -8,6 +8,7 @@ from browser.models import AuditEvent
 logger = logging.getLogger(__name__)
 
 SEARCH, VIEW_CASE, EXPORT = "search", "view_case", "export"
+SIGN_IN, SIGN_IN_FAILED = "sign_in", "sign_in_failed"
 
 
 def record_event(*, user, action: str, target: str = "", detail: dict | None = None) -> AuditEvent:
@@ -18,7 +19,19 @@ def record_event(*, user, action: str, target: str = "", detail: dict | None = N
 
 
 # URL name -> audit action, for requests that succeed.
-AUDITED_ROUTES = {"search": SEARCH, "image-detail": VIEW_CASE, "image-neighbours": SEARCH}
+AUDITED_ROUTES = {"search": SEARCH, "image-detail": VIEW_CASE, "image-neighbours": SEARCH,
+                  "fhir-type": SEARCH, "fhir-read": VIEW_CASE}  # reading clinical records over FHIR
+READ_AUDITED_ONLY = {"fhir-type"}  # its POST is ingestion, recorded as an inbound message
+
+
+def record_sign_in(sender, request, user, **kwargs) -> None:
+    record_event(user=user, action=SIGN_IN, detail={"address": request.META.get("REMOTE_ADDR", "")})
+
+
+def record_failed_sign_in(sender, credentials, request=None, **kwargs) -> None:
+    # the attempted name is not kept: people type passwords into it
+    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    record_event(user=None, action=SIGN_IN_FAILED, detail={"address": address})
 
 
 class AuditMiddleware:
@@ -31,6 +44,8 @@ class AuditMiddleware:
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
         action = AUDITED_ROUTES.get(match.url_name) if match else None
+        if action and match.url_name in READ_AUDITED_ONLY and request.method not in ("GET", "HEAD"):
+            action = None
         if action and response.status_code < 400:
             image_id = match.kwargs.get("image_id")
             record_event(user=getattr(request, "user", None), action=action,

@@ -14,7 +14,8 @@ class HasCapability(BasePermission):
             return False
         needed = getattr(view, "required_capability", BROWSE)
         if isinstance(needed, dict):  # per HTTP method, e.g. {"GET": BROWSE, "POST": TEACH}
-            needed = needed.get(request.method, needed.get("*", BROWSE))
+            method = "GET" if request.method == "HEAD" else request.method  # HEAD runs get(): same rights
+            needed = needed.get(method, needed.get("*", BROWSE))
         if needed is None:
             return True
         alternatives = needed if isinstance(needed, tuple) else (needed,)  # a tuple: any one of them

@@ -7,12 +7,13 @@ from django.contrib.auth import authenticate, login, logout
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from browser import audit, exports, saved_searches, teaching
+from browser import accounts, audit, exports, saved_searches, teaching
 from browser.filters import Filters
 from browser.models import AuditEvent
 from browser.permissions import HasCapability
@@ -51,7 +52,13 @@ def user_payload(user, request) -> dict:
 
 class LoginApi(APIView):
     permission_classes = [AllowAny]
-    authentication_classes = []  # no CSRF check before a session exists
+    authentication_classes = []
+
+    def initial(self, request, *args, **kwargs):
+        # CSRF even before a session exists: another site must not sign a visitor into an account of its
+        # own choosing (whatever they then upload or save would land there). The page sets the token cookie.
+        SessionAuthentication().enforce_csrf(request)
+        super().initial(request, *args, **kwargs)
 
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
@@ -60,9 +67,16 @@ class LoginApi(APIView):
     def post(self, request):
         credentials = self.InputSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
+        username, address = credentials.validated_data["username"], request.META.get("REMOTE_ADDR", "")
+        refusal = accounts.login_refusal(username, address)
+        if refusal:
+            return Response({"error": refusal}, status=status.HTTP_429_TOO_MANY_REQUESTS,
+                            headers={"Retry-After": str(accounts.LOGIN_FAILURE_WINDOW_SECONDS)})
         user = authenticate(request, **credentials.validated_data)
         if user is None:
+            accounts.record_login_failure(username, address)
             return Response({"error": "wrong username or password"}, status=status.HTTP_401_UNAUTHORIZED)
+        accounts.clear_login_failures(username)
         login(request, user)
         return Response(user_payload(user, request))
 

@@ -63,6 +63,20 @@ SECRET_KEY = installation_secret("DJANGO_SECRET_KEY", "django-secret-key")
 # Keyed hash of patient identities -> pseudonyms (and remapped UIDs): one per installation, never shared.
 PSEUDONYM_SECRET = installation_secret("CBIR_PSEUDONYM_SECRET", "pseudonym-secret")
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# Behind a TLS-terminating proxy (DJANGO_HTTPS=1): trust its X-Forwarded-Proto, mark cookies Secure,
+# redirect plain HTTP and send HSTS. CSRF_TRUSTED_ORIGINS lists the public origins (https://cbir.example.org).
+HTTPS = env_bool("DJANGO_HTTPS", False)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(30 * 24 * 3600)))
+CSRF_TRUSTED_ORIGINS = [origin for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if origin]
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", str(12 * 3600)))  # one working day, not 14
+AUTH_PASSWORD_VALIDATORS = [{"NAME": f"django.contrib.auth.password_validation.{name}"} for name in (
+    "UserAttributeSimilarityValidator", "MinimumLengthValidator", "CommonPasswordValidator",
+    "NumericPasswordValidator")]
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("CBIR_LOGIN_FAILURES_PER_ACCOUNT", "10"))  # per 15 minutes
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("CBIR_LOGIN_FAILURES_PER_ADDRESS", "50"))
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
 
 INSTALLED_APPS = [
@@ -196,6 +210,8 @@ HL7_FACILITY = os.environ.get("CBIR_HL7_FACILITY", "CBIR")
 HL7_MAX_MESSAGE_BYTES = int(os.environ.get("CBIR_HL7_MAX_BYTES", str(1024 * 1024)))
 HL7_LISTENER_HOST = os.environ.get("CBIR_HL7_HOST", "127.0.0.1")
 HL7_LISTENER_PORT = int(os.environ.get("CBIR_HL7_PORT", "2575"))
+DICOM_CALLING_AETS = [title.strip() for title in os.environ.get("CBIR_DICOM_CALLING_AETS", "").split(",")
+                      if title.strip()]
 HL7_IDLE_TIMEOUT_SECONDS = float(os.environ.get("CBIR_HL7_IDLE_TIMEOUT", "600"))  # closes silent or stuck connections
 HL7_MAX_CONNECTIONS = int(os.environ.get("CBIR_HL7_MAX_CONNECTIONS", "64"))
 

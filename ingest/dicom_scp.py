@@ -112,6 +112,8 @@ def build_ae(ae_title: str) -> AE:
         ae.add_supported_context(retired, syntaxes)
     ae.add_supported_context(Verification)
     ae.require_called_aet = True  # an association addressed to another AE title is rejected, not served
+    # Only the listed modalities may store (CBIR_DICOM_CALLING_AETS); empty: any sender on the network.
+    ae.require_calling_aet = list(getattr(settings, "DICOM_CALLING_AETS", []))
     return ae
 
 

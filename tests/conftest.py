@@ -9,6 +9,14 @@ from django.conf import settings
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """Failed sign-ins are counted in the cache; one test's must not lock out the next one's user."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def isolated_media(tmp_path, settings):
     """Each test writes images and indexes to its own folders."""
     settings.MEDIA_ROOT = tmp_path / "media"

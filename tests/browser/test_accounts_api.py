@@ -58,3 +58,53 @@ def test_demo_users_exist_for_every_role_and_can_sign_in(capsys):
         login = APIClient().post("/api/auth/login/", {"username": f"demo-{role}", "password": f"{role}-demo"},
                                  format="json")
         assert login.status_code == 200 and login.json()["roles"] == [role]
+
+
+def test_repeated_failed_sign_ins_lock_the_account_for_a_while_and_the_right_password_waits_too(settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    make_user("student", username="cy")
+    client = APIClient()
+
+    codes = [client.post("/api/auth/login/", {"username": "cy", "password": f"guess{n}"}, format="json").status_code
+             for n in range(3)]
+    locked = client.post("/api/auth/login/", {"username": "cy", "password": "pw-student"}, format="json")
+    other = APIClient().post("/api/auth/login/", {"username": "dee", "password": "x"}, format="json")
+
+    assert codes == [401, 401, 401]
+    assert locked.status_code == 429 and "too many failed sign-ins" in locked.json()["error"]
+    assert locked["Retry-After"] == "900" and other.status_code == 401  # other accounts are unaffected
+
+
+def test_a_sign_in_without_the_pages_csrf_token_is_refused():
+    make_user("student", username="eve")
+    client = APIClient(enforce_csrf_checks=True)  # as a browser on another site would send it
+
+    forged = client.post("/api/auth/login/", {"username": "eve", "password": "pw-student"}, format="json")
+    client.get("/")  # the page sets the csrftoken cookie, which the app sends back
+    genuine = client.post("/api/auth/login/", {"username": "eve", "password": "pw-student"}, format="json",
+                          HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+
+    assert forged.status_code == 403 and genuine.status_code == 200
+
+
+def test_head_needs_the_same_capability_as_get():
+    client = APIClient()
+    client.force_authenticate(make_user("student"))
+
+    assert client.get("/fhir/DiagnosticReport").status_code == 403
+    assert client.head("/fhir/DiagnosticReport").status_code == 403
+
+
+def test_https_deployments_get_secure_cookies_hsts_and_the_proxy_header(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    environment = os.environ | {"CBIR_VAR_DIR": str(tmp_path), "DJANGO_HTTPS": "1", "DJANGO_DEBUG": "0"}
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=root, env=environment,
+                            capture_output=True, text=True)
+
+    for warning in ("W004", "W008", "W012", "W016"):  # HSTS, SSL redirect, session and CSRF cookies
+        assert warning not in result.stdout + result.stderr

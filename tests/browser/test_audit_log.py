@@ -29,5 +29,22 @@ def test_curators_read_the_audit_log_and_students_cannot(client_as, brain_reposi
 
     rows = client_as("curator").get("/api/audit/").json()
 
-    assert rows[0]["action"] == "view_case"
+    assert [row["action"] for row in rows if row["action"] != "sign_in"][0] == "view_case"
     assert client_as("student").get("/api/audit/").status_code == 403
+
+
+def test_sign_ins_failed_sign_ins_and_fhir_reads_are_audited_without_the_typed_name(db):
+    from django.test import Client
+
+    from browser.models import AuditEvent
+    from tests.factories import make_user
+
+    client = Client()  # anonymous, unlike the suite's signed-in `client`
+    researcher = make_user("researcher", username="rita")
+    client.post("/api/auth/login/", {"username": "rita", "password": "wrong"})
+    client.post("/api/auth/login/", {"username": "rita", "password": "pw-researcher"})
+    client.get("/fhir/DiagnosticReport?_content=pneumonia")
+
+    events = list(AuditEvent.objects.order_by("pk").values_list("action", "user_id"))
+    assert events == [("sign_in_failed", None), ("sign_in", researcher.pk), ("search", researcher.pk)]
+    assert "rita" not in str(list(AuditEvent.objects.values_list("detail", flat=True)))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
 import threading
 from pathlib import Path
 
@@ -229,8 +230,6 @@ def test_a_retired_ultrasound_class_is_negotiated_and_stored_quarantined(scp_por
 
 
 def test_an_association_for_another_ae_title_is_rejected(scp_port, datasets_dir):
-    import subprocess
-
     result = subprocess.run(["storescu", "-aet", "TESTSCU", "-aec", "NOT_CBIR", "127.0.0.1", str(scp_port),
                              str(sample(datasets_dir, "pydicom/CT_small.dcm"))], capture_output=True, text=True,
                             timeout=60)
@@ -261,3 +260,19 @@ def test_newer_image_classes_are_archived(scp_port, datasets_dir, sop_class_uid)
     association.release()
 
     assert status.Status == 0x0000 and Image.objects.count() == 1
+
+
+def test_only_listed_senders_may_store_when_a_list_is_configured(datasets_dir, settings, recorder):
+    settings.DICOM_CALLING_AETS = ["MODALITY1"]
+    port = free_port()
+    server = start_scp(host="127.0.0.1", port=port, ae_title="CBIR", dataset_name="scp-tests", on_batch_stored=recorder)
+    try:
+        refused = storescu(port, sample(datasets_dir, "pydicom/CT_small.dcm"))  # calls itself TESTSCU
+        allowed = subprocess.run(["storescu", "-aet", "MODALITY1", "-aec", "CBIR", "127.0.0.1", str(port),
+                                  str(sample(datasets_dir, "pydicom/CT_small.dcm"))], capture_output=True, text=True,
+                                 timeout=60)
+    finally:
+        server.shutdown()
+
+    assert refused.returncode != 0 and "Calling AE Title Not Recognized" in refused.stderr + refused.stdout
+    assert allowed.returncode == 0 and Image.objects.count() == 1
