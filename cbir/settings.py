@@ -75,6 +75,10 @@ SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", str(12 * 3600)
 AUTH_PASSWORD_VALIDATORS = [{"NAME": f"django.contrib.auth.password_validation.{name}"} for name in (
     "UserAttributeSimilarityValidator", "MinimumLengthValidator", "CommonPasswordValidator",
     "NumericPasswordValidator")]
+# A shared cache (Redis) lets every web worker see the same failed sign-in counts; the default is per process.
+if os.environ.get("CBIR_CACHE_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["CBIR_CACHE_URL"]}}
 LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("CBIR_LOGIN_FAILURES_PER_ACCOUNT", "10"))  # per 15 minutes
 LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("CBIR_LOGIN_FAILURES_PER_ADDRESS", "50"))
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
