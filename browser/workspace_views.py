@@ -6,6 +6,8 @@ import json
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -87,6 +89,7 @@ class LogoutApi(WorkspaceApi):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@method_decorator(ensure_csrf_cookie, name="dispatch")  # a page whose cookie was cleared can still sign in
 class MeApi(WorkspaceApi):
     def get(self, request):
         return Response(user_payload(request.user, request))

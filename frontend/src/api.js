@@ -214,7 +214,11 @@ export function getMe() {
   return request("/api/auth/me/");
 }
 
-export function signIn(username, password) {
+export async function signIn(username, password) {
+  if (!csrfToken()) {
+    // signing in needs the CSRF cookie; this answer sets it (even as a 401) when it was cleared
+    await fetch("/api/auth/me/", { credentials: "same-origin" }).catch(() => {});
+  }
   const form = new FormData();
   form.set("username", username);
   form.set("password", password);
