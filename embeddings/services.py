@@ -159,10 +159,13 @@ def _embed_and_index(version: EncoderVersion, *, image_ids: Sequence[int] | None
     from celery import chord
     from tqdm import tqdm
 
+    from browser.services.indexing import has_complete_index
     from browser.tasks import build_index_task
     from embeddings.tasks import extract_embeddings_task
 
     chunks = chunked(missing_image_ids(version, image_ids), chunk_size)
+    if not chunks and has_complete_index(version):
+        return  # nothing to add: activating another encoder must not rebuild this one's index for nothing
     if settings.CELERY_TASK_ALWAYS_EAGER:
         for chunk in tqdm(chunks, desc=f"embed {version}", unit="chunk", disable=not progress):
             extract_embeddings_task.delay(chunk, version.pk)

@@ -83,3 +83,13 @@ def test_the_default_encoder_follows_its_newly_activated_version(monkeypatch):
 
     assert get_default_encoder_name() == "cnn-autoencoder"
     assert EncoderVersion.objects.get(is_default=True) == second
+
+
+def test_a_pass_with_nothing_to_embed_leaves_a_complete_index_alone(indexed):
+    from browser.models import IndexVersion
+
+    before = IndexVersion.objects.count()
+
+    services.embed_and_index_new_images()  # e.g. another encoder was activated: this one has nothing missing
+
+    assert IndexVersion.objects.count() == before
