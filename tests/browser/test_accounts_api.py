@@ -108,3 +108,20 @@ def test_https_deployments_get_secure_cookies_hsts_and_the_proxy_header(tmp_path
 
     for warning in ("W004", "W008", "W012", "W016"):  # HSTS, SSL redirect, session and CSRF cookies
         assert warning not in result.stdout + result.stderr
+
+
+def test_with_https_on_the_health_check_still_answers_plain_http(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    environment = os.environ | {"CBIR_VAR_DIR": str(tmp_path), "DJANGO_HTTPS": "1"}
+    probe = ("from django.test import Client; c = Client(); "
+             "print(c.get('/api/health/').status_code, c.get('/api/auth/me/').status_code)")
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=environment, check=True)
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-v", "0", "-c", probe], cwd=root,
+                            env=environment, capture_output=True, text=True)
+
+    assert result.stdout.split() == ["200", "301"], result.stderr  # the rest redirects to https
