@@ -63,7 +63,7 @@ const graph = new ProximityGraph($("#graph"), {
   onCameraMove: () => hoverPreview.hide(),
 });
 const workspace = new Workspace({
-  status, runSearch, searchRepositoryImage, deselect, errorMessage,
+  status, runSearch, searchRepositoryImage, deselect,
   currentView: () => currentView,
   resizeGraph: () => graph.resize(),
 });
@@ -78,10 +78,6 @@ function nodeByKey(key) {
 
 function labelFor(node) {
   return node.isQuery ? t("graph.query") : node.label || `#${node.imageId}`;
-}
-
-function errorMessage(error) {
-  return errorText(error); // hoisted: the workspace takes it before this line runs
 }
 
 async function runSearch(call, request, doneMessage = null) {
@@ -99,7 +95,7 @@ async function runSearch(call, request, doneMessage = null) {
     const [key, params] = doneMessage ? doneMessage(view) : ["status.found", {}];
     status.done(key, { n: resultCount(view), ms: elapsed, ...params });
   } catch (error) {
-    if (ticket === requestCounter) status.error(errorMessage(error));
+    if (ticket === requestCounter) status.error(errorText(error));
   } finally {
     if (search === searchCounter) form.setBusy(false);
   }
@@ -151,7 +147,7 @@ async function expandNode(node) {
     showView(added, { record: true, keepSelection: true });
     status.done("status.expanded", { n: addedCount, id: node.imageId, ms: Math.round(performance.now() - started) });
   } catch (error) {
-    if (ticket === requestCounter) status.error(errorMessage(error));
+    if (ticket === requestCounter) status.error(errorText(error));
   }
 }
 
@@ -241,7 +237,7 @@ async function selectNode(key) {
   try {
     panel.showDetails(node, await api.getImage(node.imageId));
   } catch (error) {
-    panel.showError(node, errorMessage(error));
+    panel.showError(node, errorText(error));
   }
 }
 
@@ -364,7 +360,7 @@ async function start() {
     loadEncoders();
     workspace.showRequestedTab();
     if (window.location.hash) applyPermalink(window.location.hash);
-  }).catch((error) => status.error(errorMessage(error))); // e.g. the server is down: say so, do not half-work
+  }).catch((error) => status.error(errorText(error))); // e.g. the server is down: say so, do not half-work
 }
 
 start();

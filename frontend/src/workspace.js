@@ -1,5 +1,6 @@
 // Wires the workspace tabs (map, teaching sets, saved searches, curation) and the actions they add to the search page.
 import * as api from "./api.js";
+import { errorText } from "./errors.js";
 import { t } from "./i18n.js";
 import { can, setCapabilities } from "./session.js";
 import { ViewTabs } from "./components/ViewTabs.js";
@@ -14,7 +15,7 @@ const $ = (selector) => document.querySelector(selector);
 export class Workspace {
   /**
    * search: {status, currentView(), runSearch(call, request, doneMessage), searchRepositoryImage(id, options),
-   *          deselect(), resizeGraph(), errorMessage(error)}, the search page's side of the wiring.
+   *          deselect(), resizeGraph()}, the search page's side of the wiring.
    */
   constructor(search) {
     this.search = search;
@@ -87,7 +88,7 @@ export class Workspace {
       status.done("saved.saved", { name: saved.name });
       if (this.tabs.current === "saved") this.savedSearches.load();
     } catch (error) {
-      status.error(this.search.errorMessage(error));
+      status.error(errorText(error));
     }
   }
 
@@ -111,7 +112,7 @@ export class Workspace {
                                                           encoder: view?.query?.encoder || request.encoder });
       panel.showWhySimilar(node, { answer });
     } catch (error) {
-      panel.showWhySimilar(node, { error: this.search.errorMessage(error) });
+      panel.showWhySimilar(node, { error: errorText(error) });
     }
   }
 
