@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db import close_old_connections
 from hl7.mllp import InvalidBlockError, start_hl7_server
 
-from ingest.hl7_ack import build_ack
+from ingest.hl7_ack import build_ack, lenient_msh
 from ingest.hl7_intake import Hl7Reply, receive_hl7_message, record_rejection
-from ingest.parsers.hl7_segments import Hl7Rejected
+from ingest.parsers.hl7_segments import Hl7Rejected, decode_undeclared
 
 logger = logging.getLogger(__name__)
 CHANNEL = "hl7-mllp"
@@ -30,19 +30,14 @@ def decode_block(block: bytes) -> str:
     codec = CHARSETS.get(declared_charset(block))
     if codec:
         return block.decode(codec, errors="replace")
-    try:
-        return block.decode("utf-8")
-    except UnicodeDecodeError:
-        return block.decode("latin-1")
+    return decode_undeclared(block)
 
 
 def declared_charset(block: bytes) -> str:
     """MSH-18 of the raw message ('' when absent): the header is ASCII whatever the body's set."""
-    header = block.split(b"\r", 1)[0].split(b"\n", 1)[0].decode("ascii", errors="replace")
-    if not header.startswith("MSH") or len(header) < 4:
-        return ""
-    fields = header.split(header[3])
-    return fields[17].split(header[4:5] or "^")[0].strip().upper() if len(fields) > 17 else ""
+    header = block.split(b"\r", 1)[0].split(b"\n", 1)[0]  # only the MSH line, not the whole message
+    msh = lenient_msh(header.decode("ascii", errors="replace"))
+    return msh.get(18).upper() if msh else ""
 
 
 def handle_block(block: bytes) -> Hl7Reply:

@@ -82,12 +82,16 @@ def _escape_value(sequence: str, encoding: Encoding) -> str:
     if sequence in simple:
         return simple[sequence]
     if sequence.startswith("X") and re.fullmatch(r"X(?:[0-9A-Fa-f]{2})+", sequence):
-        raw = bytes.fromhex(sequence[1:])
-        try:  # the bytes are in the message's character set: UTF-8 for most senders, else Latin-1
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return raw.decode("latin-1")
+        return decode_undeclared(bytes.fromhex(sequence[1:]))  # bytes in the message's (unknown here) set
     return ""  # formatting (\H\, \N\, \.sp\ ...) and unknown escapes carry no text
+
+
+def decode_undeclared(data: bytes) -> str:
+    """Bytes whose character set nobody named: UTF-8 (what most senders use), else Latin-1, never an error."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def split_segments(text: str) -> tuple[list[Segment], Encoding]:
