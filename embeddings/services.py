@@ -76,12 +76,21 @@ def embed_pixels(pixels: Sequence[np.ndarray], version: EncoderVersion) -> np.nd
 
 
 def missing_image_ids(version: EncoderVersion, image_ids: Iterable[int] | None = None) -> list[int]:
+    return list(_missing_images(version, image_ids).order_by("pk").values_list("pk", flat=True))
+
+
+def missing_vector_count(version: EncoderVersion) -> int:
+    """How many searchable images have no vector of `version` (one COUNT query, no id list)."""
+    return _missing_images(version).count()
+
+
+def _missing_images(version: EncoderVersion, image_ids: Iterable[int] | None = None):
     from ingest.selectors import searchable_images
 
     images = searchable_images()
     if image_ids is not None:
         images = images.filter(pk__in=list(image_ids))
-    return list(images.exclude(embeddings__encoder_version=version).order_by("pk").values_list("pk", flat=True))
+    return images.exclude(embeddings__encoder_version=version)
 
 
 def extract_embeddings(*, image_ids: Sequence[int], version: EncoderVersion) -> int:

@@ -23,7 +23,7 @@ from browser.models import IndexVersion
 from cbir.errors import ServiceNotReady
 from embeddings.models import Embedding, EncoderVersion
 from embeddings.selectors import load_vectors
-from embeddings.services import missing_image_ids
+from embeddings.services import missing_vector_count
 from ingest.storage import fsync_directory, fsync_tree
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def _build_and_publish(version: EncoderVersion) -> IndexVersion:
         # Vectors stored after this point are served from the delta until the next build.
         watermark = Embedding.objects.filter(encoder_version=version).aggregate(last=Max("pk"))["last"] or 0
         # complete: every searchable image had a vector of this version when the build began
-        missing = len(missing_image_ids(version))
+        missing = missing_vector_count(version)
         ids, vectors = load_vectors(version)
         if shard_count() > 1:
             index, measured, directory = build_sharded_folder(ids, vectors, index_directory(version, record.pk))
