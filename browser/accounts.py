@@ -56,10 +56,11 @@ def login_refusal(username: str, address: str) -> str:
     from django.conf import settings
     from django.core.cache import cache
 
+    later = f"try again in {LOGIN_FAILURE_WINDOW_SECONDS // 60} minutes"
     if cache.get(_failure_key("account", username.lower()), 0) >= settings.LOGIN_FAILURES_PER_ACCOUNT:
-        return "too many failed sign-ins for this account; try again in 15 minutes"
+        return f"too many failed sign-ins for this account; {later}"
     if cache.get(_failure_key("address", address), 0) >= settings.LOGIN_FAILURES_PER_ADDRESS:
-        return "too many failed sign-ins from this address; try again in 15 minutes"
+        return f"too many failed sign-ins from this address; {later}"
     return ""
 
 
