@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -10,8 +11,8 @@ from django.db import transaction
 from ingest.clinical_records import ClinicalRecord
 from ingest.fhir_render import operation_outcome
 from ingest.models import CodedConcept, Order, PatientAlias, Rejection
-from ingest.parsers.fhir import (SUPPORTED_TYPES, FhirContext, FhirInvalid, parse_fhir_bundle, parse_fhir_resource,
-                                 reference_alias)
+from ingest.parsers.fhir import (SUPPORTED_TYPES, FhirContext, FhirInvalid, FhirTypeNotServed, parse_fhir_bundle,
+                                 parse_fhir_resource, reference_alias)
 from ingest.reports import StoreOutcome, store_clinical_record
 
 logger = logging.getLogger(__name__)
@@ -28,8 +29,9 @@ def ingest_fhir_resource(*, data, resource_type: str) -> FhirWrite:
     """POST /fhir/{type}: one resource; a re-sent identical resource is a no-op. Raises FhirInvalid."""
     try:
         if resource_type not in SUPPORTED_TYPES:
-            raise FhirInvalid(f"POST of {resource_type[:40]} is not supported; supported: {', '.join(SUPPORTED_TYPES)}",
-                              code="not-supported")
+            shown = re.sub(r"[^A-Za-z]", "", resource_type)[:40]  # a path segment is not echoed verbatim
+            raise FhirTypeNotServed(f"POST of {shown} is not supported; supported: {', '.join(SUPPORTED_TYPES)}",
+                                    code="not-supported")
         if not isinstance(data, dict) or data.get("resourceType") != resource_type:
             raise FhirInvalid(f"the body must be a {resource_type[:40]} resource", code="structure")
         record = parse_fhir_resource(data, context_for(data))

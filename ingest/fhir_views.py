@@ -1,6 +1,8 @@
 """FHIR R4 REST endpoints: POST /fhir/ (Bundle), POST and GET /fhir/{type}, GET /fhir/{type}/{id}."""
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.http.request import QueryDict
@@ -15,7 +17,7 @@ from cbir.errors import NotFound, request_too_big_message
 from ingest import fhir_render, fhir_selectors
 from ingest.fhir_intake import ingest_fhir_bundle, ingest_fhir_resource, read_fhir_json
 from ingest.models import Order
-from ingest.parsers.fhir import FhirInvalid
+from ingest.parsers.fhir import SUPPORTED_TYPES, FhirInvalid, FhirTypeNotServed
 
 SEARCHABLE = {
     "Patient": (fhir_selectors.search_patients, fhir_render.render_patient),
@@ -54,10 +56,11 @@ class FhirApi(APIView):
             raise NotAcceptable("this server answers in FHIR JSON only (application/fhir+json); XML is not served")
 
     def handle_exception(self, exc):
-        if isinstance(exc, FhirInvalid):
-            return outcome_response(exc.issues, 400)
+        if isinstance(exc, FhirInvalid):  # an unknown type in the URL is 404 in FHIR's REST rules, not 400
+            return outcome_response(exc.issues, 404 if isinstance(exc, FhirTypeNotServed) else 400)
         if isinstance(exc, NotFound):
-            return outcome_response([{"severity": "error", "code": "not-found", "diagnostics": exc.message}], 404)
+            code = "not-supported" if isinstance(exc, TypeNotServed) else "not-found"
+            return outcome_response([{"severity": "error", "code": code, "diagnostics": exc.message}], 404)
         if isinstance(exc, (NotAuthenticated, AuthenticationFailed, PermissionDenied)):
             return security_outcome(self, exc)
         if isinstance(exc, RequestDataTooBig):
@@ -81,8 +84,6 @@ class FhirMetadataApi(FhirApi):
     permission_classes: list = []
 
     def get(self, request):
-        from ingest.parsers.fhir import SUPPORTED_TYPES
-
         return fhir_response(fhir_render.capability_statement(
             base_url=request.build_absolute_uri("/fhir").rstrip("/"), writable=list(SUPPORTED_TYPES),
             software_version="1"))
@@ -128,9 +129,14 @@ def security_outcome(view: APIView, exc) -> JsonResponse:
     return response
 
 
+class TypeNotServed(NotFound):
+    """A resource type this server does not serve: 404 with issue code not-supported (FHIR R4 REST, 3.1.0.4)."""
+
+
 def check_supported(resource_type: str, supported) -> None:
     if resource_type not in supported:
-        raise NotFound(f"resource type {resource_type[:40]} is not served here; supported: {', '.join(supported)}")
+        shown = re.sub(r"[^A-Za-z]", "", resource_type)[:40]  # a path segment is not echoed verbatim
+        raise TypeNotServed(f"resource type {shown} is not served here; supported: {', '.join(supported)}")
 
 
 def search_bundle(request, resource_type: str, params) -> dict:

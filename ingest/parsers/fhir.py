@@ -33,6 +33,10 @@ class FhirInvalid(IngestError):
         self.issues = issues or [{"severity": "error", "code": code, "diagnostics": message}]
 
 
+class FhirTypeNotServed(FhirInvalid):
+    """POST /fhir/{type} for a type this server does not store (answered 404, not 400)."""
+
+
 @dataclass
 class BundleEntry:
     position: int

@@ -63,7 +63,7 @@ def test_every_sample_resource_is_stored_or_refused_with_an_operation_outcome(cl
         statuses[path.name] = (data["resourceType"], status)
 
     assert len(files) == 26
-    assert all(status == (201 if kind in SUPPORTED else 400) for kind, status in statuses.values())
+    assert all(status == (201 if kind in SUPPORTED else 404) for kind, status in statuses.values())
     assert Patient.objects.count() == 4 and Report.objects.count() == 4 and Order.objects.count() == 2
     assert Rejection.objects.filter(channel="fhir").count() == sum(k not in SUPPORTED for k, _ in statuses.values())
 
@@ -184,6 +184,18 @@ def test_read_patient_by_pseudonym_and_unknown_ids_give_404(client):
     assert found.status_code == 200 and valid(found.json())["gender"] == "female"
     assert missing.status_code == missing_report.status_code == 404
     assert valid(missing.json())["resourceType"] == "OperationOutcome"
+
+
+def test_a_resource_type_not_served_is_404_not_supported_for_search_and_create(client):
+    search = client.get("/fhir/Medication")
+    create = client.post("/fhir/Medication", data=json.dumps({"resourceType": "Medication"}),
+                         content_type="application/fhir+json")
+
+    for response in (search, create):
+        issue = valid(response.json())["issue"][0]
+        assert response.status_code == 404 and issue["code"] == "not-supported"
+        assert "Medication" in issue["diagnostics"] and "Patient" in issue["diagnostics"]
+    assert Rejection.objects.filter(channel="fhir").count() == 1  # the refused write is on record for curators
 
 
 def test_bad_search_parameter_values_give_400(client):
