@@ -154,10 +154,15 @@ SEARCH_PARAMETERS = {
     "ImagingStudy": [("patient", "reference"), ("subject", "reference"), ("modality", "token"),
                      ("identifier", "token"), ("started", "date"), ("status", "token")],
     "DiagnosticReport": [("patient", "reference"), ("subject", "reference"), ("status", "token"), ("code", "token"),
-                         ("issued", "date"), ("_content", "string")],
+                         ("issued", "date"), ("_content", "string"), ("_text", "string")],
     "Condition": [("patient", "reference"), ("subject", "reference"), ("code", "token"), ("category", "token")],
 }
 COMMON_SEARCH_PARAMETERS = [("_id", "token"), ("_count", "number"), ("_offset", "number")]
+GENERAL_PARAMETERS = {"_format"}  # answer format, not a search criterion: not reported as ignored
+
+
+def used_parameters(resource_type: str) -> set[str]:
+    return {name for name, _ in [*COMMON_SEARCH_PARAMETERS, *SEARCH_PARAMETERS[resource_type]]}
 
 
 def capability_statement(*, base_url: str, writable: list[str], software_version: str) -> dict:

@@ -141,6 +141,7 @@ def check_supported(resource_type: str, supported) -> None:
 
 def search_bundle(request, resource_type: str, params) -> dict:
     check_supported(resource_type, [*SEARCHABLE, "ImagingStudy"])
+    params = understood_parameters(request, resource_type, params)
     count, offset = fhir_selectors.paging(params)
     if resource_type == "ImagingStudy":
         items, total = fhir_selectors.search_imaging_studies(params)
@@ -151,8 +152,27 @@ def search_bundle(request, resource_type: str, params) -> dict:
         page = search(params)
         items, total, resources = page.items, page.total, [render(item) for item in page.items]
     return fhir_render.searchset(resources, total=total, base_url=request.build_absolute_uri("/fhir").rstrip("/"),
-                                 self_url=request.build_absolute_uri(), next_url=next_url(request, params, offset,
-                                                                                          count, total))
+                                 self_url=search_url(request, params),
+                                 next_url=next_url(request, params, offset, count, total))
+
+
+def understood_parameters(request, resource_type: str, params) -> QueryDict:
+    """The parameters the search applies. Others are ignored (R4's lenient default) and left out of the links,
+    so a client sees what was applied, or refused with 400 under 'Prefer: handling=strict'."""
+    known = fhir_render.used_parameters(resource_type)
+    unknown = sorted(set(params) - known - fhir_render.GENERAL_PARAMETERS)
+    if unknown and "handling=strict" in request.META.get("HTTP_PREFER", "").replace(" ", ""):
+        shown = ", ".join(re.sub(r"[^A-Za-z0-9_:.-]", "", name)[:40] for name in unknown[:5])
+        raise FhirInvalid(f"unknown search parameter(s) for {resource_type}: {shown}", code="not-supported")
+    understood = QueryDict(mutable=True)
+    for name in params:
+        if name in known:
+            understood.setlist(name, params.getlist(name))
+    return understood
+
+
+def search_url(request, params) -> str:
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}" if params else request.path)
 
 
 def next_url(request, params, offset: int, count: int, total: int) -> str:
@@ -160,5 +180,5 @@ def next_url(request, params, offset: int, count: int, total: int) -> str:
         return ""
     following = params.copy()
     following["_offset"] = str(offset + count)
-    return request.build_absolute_uri(f"{request.path}?{following.urlencode()}")
+    return search_url(request, following)
 

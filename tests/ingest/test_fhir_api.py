@@ -174,6 +174,20 @@ def test_report_search_by_patient_keyword_and_paging(client):
     assert other_patient["total"] == 0
 
 
+def test_links_carry_only_the_parameters_applied_and_strict_handling_refuses_the_rest(client):
+    for n in range(3):
+        post(client, "/fhir/DiagnosticReport", report("Patient/p1", id=f"r{n}"))
+
+    lenient = get(client, "/fhir/DiagnosticReport?_count=2&colour=blue&_content=ground-glass")
+    strict = client.get("/fhir/DiagnosticReport?_count=2&colour=blue", HTTP_PREFER="handling=strict")
+    links = {link["relation"]: link["url"] for link in lenient["link"]}
+
+    assert lenient["total"] == 3  # the unknown parameter was ignored, not applied
+    assert "colour" not in links["self"] and "_count=2" in links["self"] and "_content=ground-glass" in links["self"]
+    assert "colour" not in links["next"] and "_offset=2" in links["next"]
+    assert strict.status_code == 400 and "colour" in valid(strict.json())["issue"][0]["diagnostics"]
+
+
 def test_read_patient_by_pseudonym_and_unknown_ids_give_404(client):
     post(client, "/fhir/Patient", patient("MRN-3"))
 
