@@ -156,12 +156,14 @@ STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.is_dir() else []
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start without it
 
-# Uploads above this size are refused with HTTP 400 (bytes).
+# A file above this size is refused (bytes); a request body above it plus 1 MiB of form overhead gets 413.
 MAX_UPLOAD_BYTES = int(os.environ.get("CBIR_MAX_UPLOAD_BYTES", str(64 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
-# Every upload we accept stays in memory until it is de-identified: Django's default would spool files
-# over 4 MB to a temporary file, i.e. put an identifiable DICOM on disk (left behind if the worker dies).
-FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
+# Every upload stays in memory until it is de-identified: Django's default would spool a request over
+# 4 MB to a temporary file, i.e. put an identifiable DICOM on disk (left behind if the worker dies).
+# A multipart request over the limit is refused instead of spooled (cbir/uploads.py).
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+FILE_UPLOAD_HANDLERS = ["cbir.uploads.MemoryOnlyUploadHandler"]
 
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "cbir.errors.api_exception_handler",

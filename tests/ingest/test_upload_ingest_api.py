@@ -72,6 +72,23 @@ def test_a_large_upload_is_never_spooled_to_a_temporary_file(client_as, monkeypa
     assert response.status_code == 201 and response.json()[0]["status"] in ("stored", "refused")
 
 
+def test_a_request_over_the_memory_limit_is_refused_whole_instead_of_spooled(client_as, settings, monkeypatch):
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    def refuse_disk(*args, **kwargs):
+        raise AssertionError("an upload was written to a temporary file before de-identification")
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "new_file", refuse_disk)
+    settings.MAX_UPLOAD_BYTES = 1024 * 1024
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+    files = [named(png_bytes(seed=n) + b"\0" * (900 * 1024), f"part{n}.png") for n in range(3)]  # each under 1 MiB
+
+    response = client_as("curator").post("/api/curation/uploads/", {"files": files}, format="multipart")
+
+    assert response.status_code == 413 and "CBIR_MAX_UPLOAD_BYTES" in response.json()["error"]
+    assert Image.objects.count() == 0
+
+
 def test_an_upload_whose_files_are_all_refused_leaves_no_new_dataset(client_as):
     from ingest.models import Dataset
 
