@@ -23,10 +23,12 @@ DCM_SYSTEM = "http://dicom.nema.org/resources/ontology/DCM"
 
 def export_teaching_set_zip(teaching_set: TeachingSet, *, image_format: str = "png") -> bytes:
     """Zip of images/ (PNG, or DICOM where a de-identified DICOM exists), cases.csv and bundle.json."""
-    cases = list(teaching_set.cases.select_related("image__series__study__dataset"))
+    from browser.teaching import shown_cases
+
+    cases = list(shown_cases(teaching_set).select_related("image__series__study__dataset"))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        names = [write_case_image(archive, case, image_format) for case in cases]
+        names = [write_case_image(archive, case, number, image_format) for number, case in enumerate(cases, 1)]
         archive.writestr("cases.csv", cases_csv(cases, names))
         archive.writestr("bundle.json", fhir_bundle_json(teaching_set, cases))
         archive.writestr("README.txt", f"Teaching set: {teaching_set.title}\n{teaching_set.description}\n"
@@ -34,14 +36,15 @@ def export_teaching_set_zip(teaching_set: TeachingSet, *, image_format: str = "p
     return buffer.getvalue()
 
 
-def write_case_image(archive: zipfile.ZipFile, case: TeachingCase, image_format: str) -> str:
+def write_case_image(archive: zipfile.ZipFile, case: TeachingCase, number: int, image_format: str) -> str:
+    """Write the case's image as images/NNN_ID.(dcm|png), NNN its 1-based place in the export."""
     image = case.image
     if image_format == "dicom" and image.dicom_path and media_path(image.dicom_path).is_file():
-        name, path = f"images/{case.position + 1:03d}_{image.pk}.dcm", media_path(image.dicom_path)
+        name, path = f"images/{number:03d}_{image.pk}.dcm", media_path(image.dicom_path)
     else:
-        name, path = f"images/{case.position + 1:03d}_{image.pk}.png", media_path(image.pixels_path)
+        name, path = f"images/{number:03d}_{image.pk}.png", media_path(image.pixels_path)
     if not path.is_file():  # an export with a silent gap would mislead its students
-        raise CbirError(f"case {case.position + 1} (image {image.pk}): its image file is missing from storage; "
+        raise CbirError(f"case {number} (image {image.pk}): its image file is missing from storage; "
                         "no export was made")
     archive.write(path, name)
     return name
@@ -51,13 +54,21 @@ def cases_csv(cases: list[TeachingCase], names: list[str]) -> str:
     output = io.StringIO()
     writer = csv.DictWriter(output, fieldnames=CASE_COLUMNS)
     writer.writeheader()
-    for case, name in zip(cases, names):
+    for number, (case, name) in enumerate(zip(cases, names), 1):
         image, study = case.image, case.image.series.study
-        writer.writerow({"position": case.position + 1, "image_id": image.pk, "file": name, "label": image.label,
+        writer.writerow({"position": number, "image_id": image.pk, "file": name, "label": spreadsheet_safe(image.label),
                          "modality": image.modality, "body_part": image.body_part, "dataset": study.dataset.name,
                          "study_uid": study.study_uid, "series_uid": image.series.series_uid, "sop_uid": image.sop_uid,
-                         "teaching_note": case.teaching_note, "key_findings": case.key_findings})
+                         "teaching_note": spreadsheet_safe(case.teaching_note),
+                         "key_findings": spreadsheet_safe(case.key_findings)})
     return output.getvalue()
+
+
+def spreadsheet_safe(value):
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is quoted with a leading '."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def fhir_bundle_json(teaching_set: TeachingSet, cases: list[TeachingCase]) -> str:
@@ -92,5 +103,5 @@ def results_csv(results: list[dict]) -> str:
     output = io.StringIO()
     writer = csv.DictWriter(output, fieldnames=RESULT_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(results)
+    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in results)
     return output.getvalue()

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q, QuerySet
 
 from browser.models import TeachingCase, TeachingSet
 from browser.roles import ADMIN, ROLES, TEACH, has_capability, roles_of
 from cbir.errors import CbirError, NotFound
+from ingest.models import Image
 from ingest.selectors import get_image
 
 
@@ -46,20 +47,29 @@ def can_edit(user: User, teaching_set: TeachingSet) -> bool:
     return has_capability(user, TEACH) and (teaching_set.owner_id == user.pk or ADMIN in roles_of(user))
 
 
+def shown_cases(teaching_set: TeachingSet) -> QuerySet[TeachingCase]:
+    """The set's cases in order, without images quarantined since they were added (as search hides them)."""
+    return teaching_set.cases.filter(image__status=Image.Status.READY).order_by("position", "pk")
+
+
+def withheld_case_count(teaching_set: TeachingSet) -> int:
+    return teaching_set.cases.exclude(image__status=Image.Status.READY).count()
+
+
 def create_teaching_set(*, owner: User, title: str, description: str = "") -> TeachingSet:
     return TeachingSet.objects.create(owner=owner, title=title.strip(), description=description)
 
 
 def update_teaching_set(*, teaching_set: TeachingSet, title: str | None = None, description: str | None = None,
                         is_shared_with_students: bool | None = None, group_names: list[str] | None = None) -> TeachingSet:
-    if title is not None:
-        teaching_set.title = title.strip()
-    if description is not None:
-        teaching_set.description = description
-    if is_shared_with_students is not None:
-        teaching_set.is_shared_with_students = is_shared_with_students
+    """Change only the fields given, so two editors changing different fields do not undo each other."""
+    changed = {"title": None if title is None else title.strip(), "description": description,
+               "is_shared_with_students": is_shared_with_students}
+    changed = {field: value for field, value in changed.items() if value is not None}
+    for field, value in changed.items():
+        setattr(teaching_set, field, value)
     with transaction.atomic():
-        teaching_set.save()
+        teaching_set.save(update_fields=[*changed, "updated_at"])
         if group_names is not None:
             teaching_set.shared_with_groups.set(groups_named(group_names))
     return teaching_set
@@ -85,14 +95,18 @@ def groups_named(names: list[str]) -> list[Group]:
 
 def add_case(*, teaching_set: TeachingSet, image_id: int, teaching_note: str = "", key_findings: str = "") -> TeachingCase:
     image = get_image(image_id)
-    with transaction.atomic():
-        if teaching_set.cases.filter(image=image).exists():
-            raise CbirError(f"image {image_id} is already in this teaching set")
-        last = teaching_set.cases.aggregate(last=Max("position"))["last"]
-        case = TeachingCase.objects.create(teaching_set=teaching_set, image=image,
-                                           position=0 if last is None else last + 1,
-                                           teaching_note=teaching_note, key_findings=key_findings)
-        teaching_set.save(update_fields=["updated_at"])
+    try:
+        with transaction.atomic():
+            TeachingSet.objects.select_for_update().filter(pk=teaching_set.pk).first()  # one writer per set
+            if teaching_set.cases.filter(image=image).exists():
+                raise CbirError(f"image {image_id} is already in this teaching set")
+            last = teaching_set.cases.aggregate(last=Max("position"))["last"]
+            case = TeachingCase.objects.create(teaching_set=teaching_set, image=image,
+                                               position=0 if last is None else last + 1,
+                                               teaching_note=teaching_note, key_findings=key_findings)
+            teaching_set.save(update_fields=["updated_at"])
+    except IntegrityError:  # a concurrent request added it first
+        raise CbirError(f"image {image_id} is already in this teaching set") from None
     return case
 
 
@@ -104,24 +118,35 @@ def get_case(teaching_set: TeachingSet, case_id: int) -> TeachingCase:
 
 
 def annotate_case(*, case: TeachingCase, teaching_note: str | None = None, key_findings: str | None = None) -> TeachingCase:
-    if teaching_note is not None:
-        case.teaching_note = teaching_note
-    if key_findings is not None:
-        case.key_findings = key_findings
-    case.save()
+    changed = {field: value for field, value in {"teaching_note": teaching_note, "key_findings": key_findings}.items()
+               if value is not None}
+    for field, value in changed.items():
+        setattr(case, field, value)
+    with transaction.atomic():
+        case.save(update_fields=list(changed))  # never the position: a concurrent reorder stands
+        case.teaching_set.save(update_fields=["updated_at"])
     return case
 
 
 def remove_case(*, case: TeachingCase) -> None:
-    case.delete()
+    """Delete the case and close the gap, so positions stay 0..n-1."""
+    teaching_set = case.teaching_set
+    with transaction.atomic():
+        case.delete()
+        for position, remaining in enumerate(teaching_set.cases.order_by("position", "pk")):
+            if remaining.position != position:
+                TeachingCase.objects.filter(pk=remaining.pk).update(position=position)
+        teaching_set.save(update_fields=["updated_at"])
 
 
 def reorder_cases(*, teaching_set: TeachingSet, case_ids: list[int]) -> list[TeachingCase]:
     """Set the order to `case_ids`, which must name every case of the set exactly once."""
-    cases = {case.pk: case for case in teaching_set.cases.all()}
-    if sorted(case_ids) != sorted(cases):
-        raise CbirError(f"the new order must list every case of the set once: {sorted(cases)}")
     with transaction.atomic():
+        TeachingSet.objects.select_for_update().filter(pk=teaching_set.pk).first()
+        cases = set(teaching_set.cases.values_list("pk", flat=True))
+        if sorted(case_ids) != sorted(cases):
+            raise CbirError(f"the new order must list every case of the set once: {sorted(cases)}")
         for position, case_id in enumerate(case_ids):
             TeachingCase.objects.filter(pk=case_id).update(position=position)
-    return list(teaching_set.cases.all())
+        teaching_set.save(update_fields=["updated_at"])
+    return list(teaching_set.cases.order_by("position", "pk"))

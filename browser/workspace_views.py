@@ -97,6 +97,9 @@ class MeApi(WorkspaceApi):
 
 # --- teaching sets --------------------------------------------------------------------------
 
+TEXT_LIMIT = 10_000  # characters of a description or note: a page of teaching text, not a document store
+
+
 def case_payload(case) -> dict:
     image = case.image
     return {"id": case.pk, "position": case.position, "image_id": image.pk, "label": image.label,
@@ -108,10 +111,12 @@ def teaching_set_payload(teaching_set, user, *, with_cases: bool) -> dict:
     payload = {"id": teaching_set.pk, "title": teaching_set.title, "description": teaching_set.description,
                "owner": teaching_set.owner.username, "is_shared_with_students": teaching_set.is_shared_with_students,
                "shared_with_groups": sorted(teaching_set.shared_with_groups.values_list("name", flat=True)),
-               "can_edit": teaching.can_edit(user, teaching_set), "case_count": teaching_set.cases.count(),
+               "can_edit": teaching.can_edit(user, teaching_set),
+               "case_count": teaching.shown_cases(teaching_set).count(),
+               "withheld_case_count": teaching.withheld_case_count(teaching_set),  # quarantined since added
                "updated_at": teaching_set.updated_at}
     if with_cases:
-        payload["cases"] = [case_payload(case) for case in teaching_set.cases.select_related("image")]
+        payload["cases"] = [case_payload(case) for case in teaching.shown_cases(teaching_set).select_related("image")]
     return payload
 
 
@@ -120,7 +125,7 @@ class TeachingSetListApi(WorkspaceApi):
 
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(max_length=200)
-        description = serializers.CharField(required=False, default="", allow_blank=True)
+        description = serializers.CharField(required=False, default="", allow_blank=True, max_length=TEXT_LIMIT)
 
     def get(self, request):
         sets = teaching.visible_teaching_sets(request.user).select_related("owner")
@@ -138,7 +143,7 @@ class TeachingSetDetailApi(WorkspaceApi):
 
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(max_length=200, required=False)
-        description = serializers.CharField(required=False, allow_blank=True)
+        description = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
         is_shared_with_students = serializers.BooleanField(required=False)
         shared_with_groups = serializers.ListField(child=serializers.CharField(max_length=150), required=False)
 
@@ -165,8 +170,8 @@ class TeachingCaseListApi(WorkspaceApi):
 
     class InputSerializer(serializers.Serializer):
         image_id = serializers.IntegerField(min_value=1)
-        teaching_note = serializers.CharField(required=False, default="", allow_blank=True)
-        key_findings = serializers.CharField(required=False, default="", allow_blank=True)
+        teaching_note = serializers.CharField(required=False, default="", allow_blank=True, max_length=TEXT_LIMIT)
+        key_findings = serializers.CharField(required=False, default="", allow_blank=True, max_length=TEXT_LIMIT)
 
     def post(self, request, set_id: int):
         data = self.InputSerializer(data=request.data)
@@ -179,8 +184,8 @@ class TeachingCaseDetailApi(WorkspaceApi):
     required_capability = TEACH
 
     class InputSerializer(serializers.Serializer):
-        teaching_note = serializers.CharField(required=False, allow_blank=True)
-        key_findings = serializers.CharField(required=False, allow_blank=True)
+        teaching_note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+        key_findings = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
 
     def patch(self, request, set_id: int, case_id: int):
         case = teaching.get_case(teaching.get_editable_set(request.user, set_id), case_id)
@@ -217,7 +222,7 @@ class TeachingSetExportApi(WorkspaceApi):
         found = teaching.get_editable_set(request.user, set_id)
         archive = exports.export_teaching_set_zip(found, image_format=image_format)
         audit.record_event(user=request.user, action=audit.EXPORT, target=f"teaching_set:{found.pk}",
-                           detail={"format": image_format, "cases": found.cases.count()})
+                           detail={"format": image_format, "cases": teaching.shown_cases(found).count()})
         response = HttpResponse(archive, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="teaching-set-{found.pk}.zip"'
         return response

@@ -180,3 +180,69 @@ def test_export_with_a_missing_image_file_names_the_case_and_is_not_audited(clie
 
     assert response.status_code == 400 and "case 2 " in response.json()["error"]
     assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_a_case_quarantined_after_it_was_added_is_neither_shown_nor_exported(client_as, images):
+    from ingest.models import Image
+
+    educator = client_as("educator")
+    teaching_set = build_set(educator, images)
+    educator.patch(f"/api/teaching-sets/{teaching_set['id']}/", {"is_shared_with_students": True}, format="json")
+    Image.objects.filter(pk=images[1].pk).update(status=Image.Status.QUARANTINED)
+
+    shown = client_as("student").get(f"/api/teaching-sets/{teaching_set['id']}/").json()
+    archive = zipfile.ZipFile(io.BytesIO(educator.get(f"/api/teaching-sets/{teaching_set['id']}/export/").content))
+    rows = list(csv.DictReader(io.StringIO(archive.read("cases.csv").decode())))
+
+    assert [case["image_id"] for case in shown["cases"]] == [images[0].pk, images[2].pk]
+    assert shown["case_count"] == 2 and shown["withheld_case_count"] == 1
+    assert [row["image_id"] for row in rows] == [str(images[0].pk), str(images[2].pk)]
+    assert [row["position"] for row in rows] == ["1", "2"]
+    assert not any(f"_{images[1].pk}." in name for name in archive.namelist())
+
+
+def test_editing_one_field_does_not_undo_a_concurrent_edit_of_another(client_as, images):
+    from browser import teaching
+    from browser.models import TeachingSet
+
+    educator = client_as("educator")
+    created = build_set(educator, images)
+    first, second, third = [case["id"] for case in created["cases"]]
+    stale_set = TeachingSet.objects.get(pk=created["id"])  # loaded before the other request's change
+    stale_case = stale_set.cases.get(pk=first)
+
+    educator.patch(f"/api/teaching-sets/{created['id']}/", {"is_shared_with_students": True}, format="json")
+    educator.post(f"/api/teaching-sets/{created['id']}/order/", {"case_ids": [third, second, first]}, format="json")
+    teaching.update_teaching_set(teaching_set=stale_set, title="Renamed")
+    teaching.annotate_case(case=stale_case, teaching_note="late note")
+
+    after = educator.get(f"/api/teaching-sets/{created['id']}/").json()
+    assert after["title"] == "Renamed" and after["is_shared_with_students"] is True
+    assert [case["id"] for case in after["cases"]] == [third, second, first]
+    assert after["cases"][2]["teaching_note"] == "late note"
+
+
+def test_removing_a_case_closes_the_gap_in_positions(client_as, images):
+    educator = client_as("educator")
+    created = build_set(educator, images)
+
+    educator.delete(f"/api/teaching-sets/{created['id']}/cases/{created['cases'][0]['id']}/")
+
+    after = educator.get(f"/api/teaching-sets/{created['id']}/").json()
+    assert [case["position"] for case in after["cases"]] == [0, 1]
+
+
+def test_over_long_texts_are_refused_and_formula_like_notes_are_quoted_in_the_csv(client_as, images):
+    educator = client_as("educator")
+    created = build_set(educator, images[:1])
+    case = created["cases"][0]["id"]
+
+    too_long = educator.patch(f"/api/teaching-sets/{created['id']}/cases/{case}/", {"teaching_note": "x" * 10_001},
+                              format="json")
+    educator.patch(f"/api/teaching-sets/{created['id']}/cases/{case}/",
+                   {"teaching_note": '=HYPERLINK("http://example.org","click")'}, format="json")
+    archive = zipfile.ZipFile(io.BytesIO(educator.get(f"/api/teaching-sets/{created['id']}/export/").content))
+    row = next(csv.DictReader(io.StringIO(archive.read("cases.csv").decode())))
+
+    assert too_long.status_code == 400
+    assert row["teaching_note"] == "'=HYPERLINK(\"http://example.org\",\"click\")"
