@@ -19,7 +19,11 @@ def discriminative_loss(latents: torch.Tensor, targets: torch.Tensor, generator:
     classes = torch.unique(targets)
     partners = torch.stack([_draw_partners(targets, int(label), generator) for label in classes], dim=1)  # (B, C)
     valid = partners >= 0
-    distances = (latents.unsqueeze(1) - latents[partners.clamp(min=0)]).pow(2).sum(-1)  # (B, C)
+    # partner rows picked by a one-hot product, not latents[partners]: that gather's backward accumulates
+    # repeated indices in a thread-dependent order on CPU, which made identical runs differ
+    selector = F.one_hot(partners.clamp(min=0), len(targets)).to(latents.dtype)  # (B, C, B)
+    partner_latents = torch.einsum("bcn,nd->bcd", selector, latents)  # (B, C, D)
+    distances = (latents.unsqueeze(1) - partner_latents).pow(2).sum(-1)  # (B, C)
     logits = (-distances).masked_fill(~valid, float("-inf"))
     own = (targets.unsqueeze(1) == classes.unsqueeze(0)).long().argmax(1)  # (B,) column of x's class
     usable = valid[torch.arange(len(targets), device=targets.device), own]

@@ -62,3 +62,22 @@ def _same_to_other_distance_ratio(latents: torch.Tensor, targets: torch.Tensor) 
     same = targets.unsqueeze(0) == targets.unsqueeze(1)
     off_diagonal = ~torch.eye(len(targets), dtype=torch.bool)
     return float(distances[same & off_diagonal].mean() / distances[~same].mean())
+
+
+def test_the_gradient_is_bit_identical_from_run_to_run():
+    """Identical training runs must give identical models (the demo's autoencoder used to differ)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # the nondeterminism needs threads that race
+    latents = torch.randn(256, 512, generator=torch.Generator().manual_seed(0))
+    targets = torch.arange(256) % 3
+
+    def gradient() -> torch.Tensor:
+        rows = latents.clone().requires_grad_(True)
+        discriminative_loss(rows, targets, torch.Generator().manual_seed(1)).backward()
+        return rows.grad
+
+    try:
+        first = gradient()
+        assert all(torch.equal(first, gradient()) for _ in range(20))
+    finally:
+        torch.set_num_threads(threads)
