@@ -231,12 +231,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"mask_uids": {"()": "cbir.log_filters.MaskUids"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_uids"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("CBIR_LOG_LEVEL", "INFO")},
     # one line per eager task drowns the progress bars of the commands
     "loggers": {"celery.app.trace": {"level": "WARNING"},
                 # one line per stored image: the commands show progress bars and the DB keeps the record
                 "ingest.services": {"level": os.environ.get("CBIR_INGEST_LOG_LEVEL", "WARNING")},
                 # it logs every retrieval with its study, series and instance UIDs, which can identify a patient
-                "dicomweb_client": {"level": "WARNING"}},
+                "dicomweb_client": {"level": "WARNING"},
+                # its debug lines carry the WADO-RS URLs of PACS retrievals (masked anyway, see cbir/log_filters)
+                "urllib3": {"level": "WARNING"}},
 }

@@ -14,6 +14,7 @@ SOP_CLASS_NOT_SUPPORTED = 0x0122
 OUT_OF_RESOURCES = 0xA700
 DATASET_DOES_NOT_MATCH_SOP_CLASS = 0xA900
 CANNOT_UNDERSTAND = 0xC000
+STUDY_UID_MISMATCH = 0xC409  # STOW-RS to /studies/{uid} with an instance of another study (PS3.18, 10.5.3)
 
 # Retired but still sent by older ultrasound machines; pynetdicom does not list them among its storage contexts.
 RETIRED_ULTRASOUND_CLASSES = ("1.2.840.10008.5.1.4.1.1.6", "1.2.840.10008.5.1.4.1.1.3")
@@ -53,11 +54,10 @@ def failure_status(exc: Exception) -> int:
     return CANNOT_UNDERSTAND
 
 
-def peek_sop_uids(data: bytes) -> tuple[str, str]:
-    """(SOP Class UID, SOP Instance UID) from a DICOM object's header; ('', '') when unreadable."""
+def peek_uids(data: bytes, *keywords: str) -> list[str]:
+    """The named UIDs from a DICOM object's header, before de-identification; '' for each when unreadable."""
     try:
-        dataset = pydicom.dcmread(io.BytesIO(data), force=True, stop_before_pixels=True,
-                                  specific_tags=["SOPClassUID", "SOPInstanceUID"])
-        return str(dataset.get("SOPClassUID", "") or ""), str(dataset.get("SOPInstanceUID", "") or "")
+        dataset = pydicom.dcmread(io.BytesIO(data), force=True, stop_before_pixels=True, specific_tags=list(keywords))
+        return [str(dataset.get(keyword, "") or "") for keyword in keywords]
     except Exception:  # anything unreadable is refused later with a reason
-        return "", ""
+        return ["" for _ in keywords]

@@ -54,9 +54,12 @@ def split_multipart(body: bytes, boundary: bytes) -> list[BodyPart]:
         if segment.startswith(b"--"):
             break  # close delimiter
         _, _, segment = segment.partition(b"\r\n")  # rest of the delimiter line (transport padding)
-        head, separator, content = segment.partition(b"\r\n\r\n")
-        if not separator:
-            head, content = b"", segment[2:] if segment.startswith(b"\r\n") else segment
+        if segment.startswith(b"\r\n"):  # no header fields: the content starts at once (RFC 2046 5.1.1)
+            head, content = b"", segment[2:]  # searching it for CRLFCRLF would cut DICOM data
+        else:
+            head, separator, content = segment.partition(b"\r\n\r\n")
+            if not separator:
+                head, content = b"", segment
         parts.append(BodyPart(_part_content_type(head), content))
     return parts
 

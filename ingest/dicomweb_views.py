@@ -1,4 +1,4 @@
-"""DICOMweb endpoints: STOW-RS (POST /dicomweb/studies)."""
+"""DICOMweb endpoints: STOW-RS (POST /dicomweb/studies and /dicomweb/studies/{StudyInstanceUID})."""
 from django.conf import settings
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -23,9 +23,9 @@ class StowRsApi(APIView):
     required_capability = CURATE  # storing is ingestion
     renderer_classes = [DicomJsonRenderer, JSONRenderer]
 
-    def post(self, request):
+    def post(self, request, study_uid: str = ""):
         parts = parse_stow_request(request.META.get("CONTENT_TYPE", ""), request.body)
         dataset = get_or_create_dataset(getattr(settings, "STOW_DATASET_NAME", "stow-rs"))
-        results = store_stow_parts(parts=parts, dataset=dataset)
+        results = store_stow_parts(parts=parts, dataset=dataset, study_uid=study_uid)
         return Response(stow_response(results), status=stow_http_status(results),
                         content_type=DicomJsonRenderer.media_type)

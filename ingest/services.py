@@ -15,7 +15,8 @@ from django.db import DatabaseError, IntegrityError, transaction
 from cbir.errors import CbirError
 from ingest.anonymizer import AnonymizationPolicy
 from ingest.dicom_policy import (CANNOT_UNDERSTAND, DATASET_DOES_NOT_MATCH_SOP_CLASS, IMAGE_STORAGE_CLASSES,
-                                 OUT_OF_RESOURCES, SOP_CLASS_NOT_SUPPORTED, SUCCESS, failure_status, peek_sop_uids)
+                                 OUT_OF_RESOURCES, SOP_CLASS_NOT_SUPPORTED, STUDY_UID_MISMATCH, SUCCESS, failure_status,
+                                 peek_uids)
 from ingest.models import Dataset, Image, Rejection, Series, Study
 from ingest.parsers import parse_image_bytes
 from ingest.parsers.dicom import deidentify_and_decode, read_dataset
@@ -212,10 +213,20 @@ class ReceivedInstance:
 
 
 def receive_dicom_instance(*, data: bytes, dataset: Dataset, channel: str, sop_class_uid: str = "",
-                           detail: dict | None = None) -> ReceivedInstance:
-    """Check, de-identify and store one instance from a DICOM receiver; refusals are recorded."""
-    peeked_class, original_instance_uid = peek_sop_uids(data)
+                           study_uid: str = "", detail: dict | None = None) -> ReceivedInstance:
+    """Check, de-identify and store one instance from a DICOM receiver; refusals are recorded.
+
+    `study_uid`: the (original) study the sender addressed, as in STOW-RS to /studies/{uid}.
+    """
+    peeked_class, original_instance_uid, original_study_uid = peek_uids(data, "SOPClassUID", "SOPInstanceUID",
+                                                                        "StudyInstanceUID")
     received = ReceivedInstance(SUCCESS, sop_class_uid or peeked_class, remap_uid(original_instance_uid))
+    if not is_dicom(data) or not received.sop_class_uid:  # a PNG in an application/dicom part is not an instance
+        return refuse_instance(received, CANNOT_UNDERSTAND, "not a DICOM instance with a SOP Class UID",
+                               channel=channel, detail=detail)
+    if study_uid and original_study_uid != study_uid:
+        return refuse_instance(received, STUDY_UID_MISMATCH, "instance of another study than the one addressed",
+                               channel=channel, detail=detail)
     if sop_class_uid and peeked_class and sop_class_uid != peeked_class:
         return refuse_instance(received, DATASET_DOES_NOT_MATCH_SOP_CLASS, "data set does not match the SOP class",
                                channel=channel, detail=detail)
@@ -243,15 +254,25 @@ def refuse_instance(received: ReceivedInstance, status: int, comment: str, *, ch
     return received
 
 
-def store_stow_parts(*, parts: Sequence, dataset: Dataset) -> list[ReceivedInstance]:
-    """Store each STOW-RS body part (ingest.dicomweb.BodyPart); new READY images are embedded after commit."""
+def is_dicom(data: bytes) -> bool:
+    try:
+        return sniff_format(data) == "dicom"
+    except CbirError:
+        return False
+
+
+def store_stow_parts(*, parts: Sequence, dataset: Dataset, study_uid: str = "") -> list[ReceivedInstance]:
+    """Store each STOW-RS body part (ingest.dicomweb.BodyPart); new READY images are embedded after commit.
+
+    `study_uid`: set for POST /studies/{uid}; instances of other studies fail (0xC409)."""
     results = []
     for part in parts:
         if part.content_type != "application/dicom":
             received = refuse_instance(ReceivedInstance(CANNOT_UNDERSTAND), CANNOT_UNDERSTAND,
                                        "body part is not application/dicom", channel="stow-rs", detail={})
         else:
-            received = receive_dicom_instance(data=part.content, dataset=dataset, channel="stow-rs")
+            received = receive_dicom_instance(data=part.content, dataset=dataset, channel="stow-rs",
+                                              study_uid=study_uid)
         results.append(received)
     embed_after_commit([result.image.pk for result in results if result.created])
     return results

@@ -21,4 +21,5 @@ from ingest.dicomweb_views import StowRsApi  # noqa: E402
 urlpatterns += [
     path("dicomweb/studies", StowRsApi.as_view(), name="stow-rs"),
     path("dicomweb/studies/", StowRsApi.as_view()),
+    path("dicomweb/studies/<str:study_uid>", StowRsApi.as_view(), name="stow-rs-study"),
 ]

@@ -37,6 +37,14 @@ def uids(response, sequence: str, tag: str = "00081155") -> list:
     return [item[tag]["Value"][0] for item in response.json().get(sequence, {}).get("Value", [])]
 
 
+def dataset_bytes(dataset) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    dataset.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
 def stored_files(settings) -> list[Path]:
     return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
 
@@ -91,6 +99,40 @@ def test_non_dicom_parts_are_refused(client):
     response = post(client, multipart(b'{"not": "dicom"}', part_type="application/json"))
 
     assert response.status_code == 409 and uids(response, FAILED, REASON) == [0xC000]
+
+
+def test_a_png_sent_as_application_dicom_is_refused_not_stored(client, datasets_dir):
+    from tests.factories import png_bytes
+
+    response = post(client, multipart(png_bytes(seed=1)))
+
+    assert response.status_code == 409 and uids(response, FAILED, REASON) == [0xC000]
+    assert Image.objects.count() == 0
+
+
+def test_a_part_without_header_fields_keeps_content_that_holds_a_blank_line(client, datasets_dir):
+    dataset = pydicom.dcmread(datasets_dir / "dicom_samples" / "pydicom/CT_small.dcm")
+    pixels = bytearray(dataset.PixelData)
+    pixels[100:104] = b"\r\n\r\n"  # the header/content separator, inside the pixel data
+    dataset.PixelData = bytes(pixels)
+    content = dataset_bytes(dataset)
+    body = f"--{BOUNDARY}\r\n\r\n".encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+    response = post(client, body)
+
+    assert response.status_code == 200 and Image.objects.count() == 1
+
+
+def test_storing_to_a_study_resource_refuses_instances_of_other_studies(client, datasets_dir):
+    ct, mr = sample_bytes(datasets_dir, "pydicom/CT_small.dcm"), sample_bytes(datasets_dir, "pydicom/MR_small.dcm")
+    study = pydicom.dcmread(datasets_dir / "dicom_samples" / "pydicom/CT_small.dcm").StudyInstanceUID
+
+    response = client.post(f"/dicomweb/studies/{study}", data=multipart(ct, mr), content_type=CONTENT_TYPE,
+                           HTTP_ACCEPT="application/dicom+json")
+
+    assert response.status_code == 202
+    assert len(uids(response, REFERENCED)) == 1 and uids(response, FAILED, REASON) == [0xC409]
+    assert Image.objects.get().modality == "CT"
 
 
 @pytest.mark.parametrize("content_type", ["application/dicom", "application/json",
