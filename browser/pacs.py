@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import pydicom
 import pydicom.errors
+from pydicom.multival import MultiValue
 import requests
 from django.conf import settings
 
@@ -35,18 +36,56 @@ def pacs_client():
 def fetch_instance(*, study_uid: str, series_uid: str, sop_uid: str) -> bytes:
     """One instance over WADO-RS, as Part 10 bytes."""
     with pacs_errors("instance"):
-        dataset = pacs_client().retrieve_instance(study_uid, series_uid, sop_uid)
-    return dataset_bytes(dataset)
+        return dataset_bytes(pacs_client().retrieve_instance(study_uid, series_uid, sop_uid))
 
 
 def fetch_series(*, study_uid: str, series_uid: str) -> list[bytes]:
-    """Every instance of a series over WADO-RS, ordered by InstanceNumber, as Part 10 bytes."""
+    """The instances of a series over WADO-RS, ordered by InstanceNumber, as Part 10 bytes.
+
+    A series longer than PACS_MAX_SERIES_INSTANCES is sampled evenly (listed over QIDO-RS first, then
+    fetched instance by instance): a 2,000-slice CT would otherwise be held in memory several times
+    over and embedded slice by slice while the user waits.
+    """
+    limit = int(getattr(settings, "PACS_MAX_SERIES_INSTANCES", 200))
     with pacs_errors("series"):
-        datasets = pacs_client().retrieve_series(study_uid, series_uid)
-    if not datasets:
-        raise NotFound("the PACS has no instances in this series")
-    datasets.sort(key=lambda dataset: int(getattr(dataset, "InstanceNumber", 0) or 0))
-    return [dataset_bytes(dataset) for dataset in datasets]
+        client = pacs_client()
+        listed = client.search_for_instances(study_uid, series_uid, fields=["InstanceNumber"])
+        if len(listed) > limit:
+            chosen = evenly_spaced(sorted(listed, key=instance_number), limit)
+            datasets = [client.retrieve_instance(study_uid, series_uid, sop_uid_of(item)) for item in chosen]
+        else:
+            datasets = client.retrieve_series(study_uid, series_uid)
+        if not datasets:
+            raise NotFound("the PACS has no instances in this series")
+        datasets.sort(key=instance_number)
+        return [dataset_bytes(dataset) for dataset in datasets]
+
+
+def instance_number(instance) -> int:
+    """InstanceNumber of a dataset or a QIDO-RS JSON item; 0 when absent or malformed (e.g. multi-valued)."""
+    if isinstance(instance, dict):
+        value = (instance.get("00200013", {}).get("Value") or [0])[0]
+    else:
+        value = getattr(instance, "InstanceNumber", 0)
+    if isinstance(value, (list, tuple, MultiValue)):  # IS with several values: the first decides
+        value = value[0] if len(value) else 0
+    try:
+        return int(str(value).split("\\")[0] or 0)
+    except ValueError:
+        return 0
+
+
+def sop_uid_of(item: dict) -> str:
+    return item["00080018"]["Value"][0]
+
+
+def evenly_spaced(items: list, count: int) -> list:
+    """`count` items spread over the whole list, first and last included."""
+    if count >= len(items):
+        return items
+    if count == 1:
+        return [items[len(items) // 2]]
+    return [items[round(position * (len(items) - 1) / (count - 1))] for position in range(count)]
 
 
 @contextmanager
@@ -64,7 +103,8 @@ def pacs_errors(what: str):
     except (requests.ConnectionError, requests.Timeout) as exc:
         logger.warning("PACS unreachable during a %s retrieval: %s", what, type(exc).__name__)
         raise UpstreamUnavailable("the PACS is unreachable; try again later") from exc
-    except (requests.RequestException, KeyError, ValueError, IndexError, pydicom.errors.InvalidDicomError) as exc:
+    except (requests.RequestException, KeyError, ValueError, IndexError, TypeError, AttributeError,
+            pydicom.errors.InvalidDicomError) as exc:
         # an answer without a content type, a part that is not DICOM, a broken multipart body
         logger.warning("PACS sent an invalid answer to a %s retrieval: %s", what, type(exc).__name__)
         raise UpstreamUnavailable(f"the PACS sent an invalid DICOMweb answer for the {what}") from exc

@@ -226,6 +226,8 @@ PACS_DICOMWEB_URL = os.environ.get("PACS_DICOMWEB_URL", "")
 PACS_USERNAME = os.environ.get("PACS_USERNAME", "")
 PACS_PASSWORD = os.environ.get("PACS_PASSWORD", "")
 PACS_TIMEOUT_SECONDS = float(os.environ.get("PACS_TIMEOUT_SECONDS", "10"))
+# A series query embeds at most this many slices, spread evenly over a longer series.
+PACS_MAX_SERIES_INSTANCES = int(os.environ.get("PACS_MAX_SERIES_INSTANCES", "200"))
 
 LOGGING = {
     "version": 1,

@@ -47,6 +47,30 @@ def test_series_query_answers_with_series_ranked_by_aggregated_similarity(api_cl
     assert "mean over all query slices" in body["query"]["aggregation"]
 
 
+def test_a_series_longer_than_the_limit_is_sampled_evenly(api_client, pacs, mirrored_repository, settings):
+    settings.PACS_MAX_SERIES_INSTANCES = 3
+    fields = uids(MR_SERIES[0])
+    del fields["sop_uid"]
+
+    response = post(api_client, k=3, **fields)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["query"]["slice_count"] == 3 < len(MR_SERIES)
+    assert response.json()["results"][0]["series_id"] == mirrored_repository[MR_SERIES[0]].series_id
+
+
+def test_instance_numbers_that_are_missing_or_multi_valued_sort_first_instead_of_failing():
+    import pydicom
+
+    from browser.pacs import evenly_spaced, instance_number
+
+    odd = pydicom.Dataset()
+    odd.InstanceNumber = "1\\2"
+    assert instance_number(odd) == 1 and instance_number(pydicom.Dataset()) == 0
+    assert instance_number({"00200013": {"vr": "IS", "Value": [7]}}) == 7 and instance_number({}) == 0
+    assert evenly_spaced(list(range(10)), 3) == [0, 4, 9] and evenly_spaced([1, 2], 5) == [1, 2]
+
+
 def test_series_query_respects_filters(api_client, pacs, mirrored_repository):
     fields = uids(MR_SERIES[0])
     del fields["sop_uid"]
