@@ -9,6 +9,7 @@ from django.db import connection
 
 TABLE = "browser_image_text"
 _WORD = re.compile(r"\w+", re.UNICODE)
+_DOTTED_CODE = re.compile(r"\b([A-Za-z][0-9][0-9A-Za-z]*)\.([0-9A-Za-z]+)\b")  # C71.9, J18.9, V10.3
 
 CREATE_SQL = {
     "sqlite": [f"CREATE VIRTUAL TABLE {TABLE} USING fts5(body, tokenize='porter unicode61')"],
@@ -26,7 +27,10 @@ def vendor() -> str:
 
 
 def query_words(text: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(text or "")][:32]
+    """Lower-case words; a dotted code is one word without its dot, as the index holds it (see
+    browser.selectors.searchable_code), so "C71.9" does not match C71.0 with a "9 mm" in its notes."""
+    text = _DOTTED_CODE.sub(lambda match: match.group(1) + match.group(2), text or "")
+    return [word.lower() for word in _WORD.findall(text)][:32]
 
 
 def fts5_query(words: list[str]) -> str:

@@ -5,6 +5,7 @@ from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Upper
 
 from browser.filters import CodeFilter, Filters, range_bounds
+from ingest.codes import ICD9_CM, ICD10, ICD10_CM
 from browser.models import IndexVersion
 from embeddings.encoders.registry import known_encoders
 from embeddings.models import EncoderVersion
@@ -50,7 +51,25 @@ def _code_condition(code_filter: CodeFilter, system_field: str, code_field: str)
         low, high = range_bounds(code_filter)
         return condition & Q(**{f"{code_field}__upper__gte": low.upper(), f"{code_field}__upper__lte": high.upper(),
                                 f"{code_field}__regex": ICD10_CATEGORY_PATTERN})
+    if set(code_filter.systems) & ICD_SYSTEMS:  # "J18.9" and "J189" are one ICD code, however it was written
+        return condition & _any_spelling(code_field, icd_spellings(code_filter.code))
     return condition & Q(**{f"{code_field}__iexact": code_filter.code})
+
+
+ICD_SYSTEMS = {ICD10, ICD10_CM, ICD9_CM}
+
+
+def icd_spellings(code: str) -> set[str]:
+    """An ICD code with and without the dot after its three-character category."""
+    plain = code.replace(".", "")
+    return {plain, f"{plain[:3]}.{plain[3:]}"} if len(plain) > 3 else {plain}
+
+
+def _any_spelling(field: str, spellings: set[str]) -> Q:
+    condition = Q()
+    for spelling in sorted(spellings):
+        condition |= Q(**{f"{field}__iexact": spelling})
+    return condition
 
 
 def list_images(*, filters: Filters, limit: int, offset: int) -> tuple[int, list[Image]]:
@@ -71,11 +90,12 @@ def _study_texts(study_ids: set[int]) -> dict[int, str]:
     parts: dict[int, list[str]] = {study_id: [] for study_id in study_ids}
     for study_id, description in Study.objects.filter(pk__in=study_ids).values_list("pk", "description"):
         parts[study_id].append(description)
-    reports = Report.objects.filter(study_id__in=study_ids).values_list("study_id", "code_display", "text", "impression")
-    for study_id, *texts in reports:
-        parts[study_id].extend(texts)
+    reports = Report.objects.filter(study_id__in=study_ids).values_list("study_id", "code", "code_display", "text",
+                                                                        "impression")
+    for study_id, code, *texts in reports:
+        parts[study_id].extend((*searchable_code(code), *texts))
     for study_id, display, code in _codes_of_studies(study_ids):
-        parts[study_id].extend((display, code))
+        parts[study_id].extend((display, *searchable_code(code)))
     return {study_id: " ".join(text for text in texts if text) for study_id, texts in parts.items()}
 
 
@@ -84,12 +104,22 @@ def _codes_of_studies(study_ids: set[int]) -> list[tuple[int, str, str]]:
     by_report = CodedConcept.objects.filter(report__study_id__in=study_ids) \
         .values_list("report__study_id", "display", "code")
     by_order = CodedConcept.objects.filter(order__study_id__in=study_ids).values_list("order__study_id", "display", "code")
-    pseudonyms = dict(Study.objects.filter(pk__in=study_ids).exclude(patient_pseudonym="")
-                      .values_list("patient_pseudonym", "pk"))
-    by_patient = [(pseudonyms[pseudonym], display, code) for pseudonym, display, code in
-                  CodedConcept.objects.filter(patient__pseudonym__in=list(pseudonyms))
-                  .values_list("patient__pseudonym", "display", "code")]
+    studies_of: dict[str, list[int]] = {}  # a patient's codes belong to every study of theirs
+    for pseudonym, study_id in Study.objects.filter(pk__in=study_ids).exclude(patient_pseudonym="") \
+            .values_list("patient_pseudonym", "pk"):
+        studies_of.setdefault(pseudonym, []).append(study_id)
+    by_patient = [(study_id, display, code) for pseudonym, display, code in
+                  CodedConcept.objects.filter(patient__pseudonym__in=list(studies_of))
+                  .values_list("patient__pseudonym", "display", "code") for study_id in studies_of[pseudonym]]
     return [*direct, *by_report, *by_order, *by_patient]
+
+
+def searchable_code(code: str) -> tuple[str, ...]:
+    """A code as written and, for a dotted code like C71.9, also as one word (c719): a keyword search
+    for "C71.9" looks for that word, where the dotted form alone would be two words, "c71" and "9"."""
+    if not code:
+        return ()
+    return (code, code.replace(".", "")) if "." in code else (code,)
 
 
 def image_ids_of_studies(study_ids: list[int]) -> list[int]:

@@ -132,6 +132,26 @@ def test_icd10_ranges_ignore_case_and_skip_codes_that_are_no_category(api_client
     assert {r["id"] for r in block["results"]} == {images[code].pk for code in ("J18.9", "j18.9", "J180", "J09")}
 
 
+def test_an_exact_icd_code_matches_however_its_dot_was_written(api_client, repository):
+    from ingest.models import CodedConcept, Report
+
+    def coded_image(code: str):
+        study = make_study(dataset="dots")
+        image = make_image(study=study, label="pneumonia")
+        report = Report.objects.create(study=study, source_key=f"d-{code}", text="")
+        CodedConcept.objects.create(system="http://hl7.org/fhir/sid/icd-10-cm", code=code, report=report)
+        return image
+
+    images = {code: coded_image(code) for code in ("J18.9", "J189", "J18.0")}
+    store_vectors(list(images.values()), random_vectors(len(images), seed=9))
+
+    dotted = search(api_client, image_id=repository[0].pk, k=20, code="ICD-10-CM|J18.9")
+    plain = search(api_client, image_id=repository[0].pk, k=20, code="ICD-10-CM|j189")
+
+    wanted = {images["J18.9"].pk, images["J189"].pk}
+    assert {r["id"] for r in dotted["results"]} == wanted == {r["id"] for r in plain["results"]}
+
+
 def test_code_filter_follows_patient_level_diagnoses_and_snomed(api_client, repository):
     from ingest.models import CodedConcept, Patient
 
