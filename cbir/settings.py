@@ -198,6 +198,8 @@ CELERY_TASK_ROUTES = {
 }
 
 DEFAULT_ENCODER = os.environ.get("CBIR_DEFAULT_ENCODER", "baseline")
+# Set explicitly, it wins over the encoder that training marked default (embeddings.selectors).
+DEFAULT_ENCODER_PINNED = bool(os.environ.get("CBIR_DEFAULT_ENCODER"))
 # MRPT is autotuned to this recall for the top ANN_K neighbours.
 ANN_TARGET_RECALL = float(os.environ.get("CBIR_ANN_TARGET_RECALL", "0.9"))
 ANN_K = int(os.environ.get("CBIR_ANN_K", "50"))

@@ -25,16 +25,20 @@ def load_vectors_for(version: EncoderVersion, image_ids) -> dict[int, np.ndarray
     return {image_id: np.frombuffer(bytes(blob), dtype="<f4") for image_id, blob in rows}
 
 
-def list_evaluations(*, limit: int = 50) -> list:
-    """Latest evaluation runs first."""
+def list_evaluations(*, limit: int = 50, offset: int = 0) -> tuple[int, list]:
+    """(count, a page of evaluation runs), latest first."""
     from embeddings.models import Evaluation
 
-    return list(Evaluation.objects.order_by("-created_at", "-id")[:limit])
+    runs = Evaluation.objects.order_by("-created_at", "-id")
+    return runs.count(), list(runs[offset:offset + limit])
 
 
 def get_default_encoder_name() -> str:
-    """The encoder marked default (by train_demo_encoders) while active, else settings.DEFAULT_ENCODER."""
+    """settings.DEFAULT_ENCODER when CBIR_DEFAULT_ENCODER is set; else the encoder marked default (by
+    train_demo_encoders) while active; else settings.DEFAULT_ENCODER."""
     from django.conf import settings
 
+    if getattr(settings, "DEFAULT_ENCODER_PINNED", False):
+        return settings.DEFAULT_ENCODER
     marked = EncoderVersion.objects.filter(is_default=True, is_active=True).values_list("name", flat=True).first()
     return marked or settings.DEFAULT_ENCODER

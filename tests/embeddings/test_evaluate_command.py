@@ -95,6 +95,8 @@ def test_evaluations_api_serves_stored_results(two_class_folder, tmp_path, api_c
 
     assert response.status_code == 200
     assert response.json()[0]["metrics"]["encoders"]["baseline"]["precision_at"].keys() == {"1"}
+    assert response.json()[0]["reference_dirs"] == [two_class_folder.name]  # the server's paths stay private
+    assert response["X-Total-Count"] == "1" and api_client.get("/api/evaluations/?offset=1").json() == []
 
 
 def test_dataset_without_the_label_column_is_refused(two_class_folder, tmp_path):

@@ -93,3 +93,16 @@ def test_a_pass_with_nothing_to_embed_leaves_a_complete_index_alone(indexed):
     services.embed_and_index_new_images()  # e.g. another encoder was activated: this one has nothing missing
 
     assert IndexVersion.objects.count() == before
+
+
+def test_an_explicit_cbir_default_encoder_wins_over_the_trained_default(settings):
+    marked = EncoderVersion.objects.create(name="cnn-autoencoder", version="v1", dim=8, is_active=True)
+    make_default(marked)
+    settings.DEFAULT_ENCODER = "baseline"
+
+    settings.DEFAULT_ENCODER_PINNED = False
+    unpinned = get_default_encoder_name()
+    settings.DEFAULT_ENCODER_PINNED = True
+    pinned = get_default_encoder_name()
+
+    assert (unpinned, pinned) == ("cnn-autoencoder", "baseline")
