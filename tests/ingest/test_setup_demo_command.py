@@ -30,3 +30,16 @@ def test_setup_demo_makes_the_corpus_searchable_and_a_second_run_reuses_it(small
     assert IndexVersion.objects.count() == 1  # the second run built no new index (a rebuild retires, not deletes)
     assert "brain_tumor_mri: 0 new, 40 present" in second and "map of baseline@1 is current" in second
     assert User.objects.filter(username__startswith="demo-").count() == 5
+
+
+def test_without_the_shared_datasets_the_demo_falls_back_to_dicom_samples_and_the_baseline(tmp_path, settings, capsys):
+    from embeddings.models import EncoderVersion
+
+    settings.DATASETS_DIR = tmp_path / "no-datasets"
+
+    call_command("setup_demo")  # training is not skipped: there is just nothing to train on
+
+    out = capsys.readouterr().out
+    assert "skipping training, serving the baseline encoder" in out
+    assert IndexVersion.objects.filter(status="ready").exists()
+    assert not EncoderVersion.objects.exclude(name="baseline").exists()

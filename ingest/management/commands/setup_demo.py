@@ -20,9 +20,19 @@ class Command(BaseCommand):
                               f"{len(report.skipped)} skipped")
         index_whatever_changed()
         if not skip_training and "train_demo_encoders" in get_commands():
-            call_command("train_demo_encoders")
+            train_if_there_is_data(self.stdout)
         call_command("build_map", "--if-stale")
         call_command("create_demo_users")
+
+
+def train_if_there_is_data(stdout) -> None:
+    """Without the shared labelled sets there is nothing to train on: the demo serves the baseline."""
+    from embeddings.demo_training import demo_dataset_dirs
+
+    if not demo_dataset_dirs():
+        stdout.write("no labelled demo datasets (CBIR_DATASETS): skipping training, serving the baseline encoder")
+        return
+    call_command("train_demo_encoders")
 
 
 def index_whatever_changed() -> None:
