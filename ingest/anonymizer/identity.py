@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -37,14 +37,21 @@ def date_shift_for_patient(patient_pseudonym: str) -> timedelta:
 
 
 def patient_key(dataset: pydicom.Dataset) -> str:
-    """The patient id; without one the name, and without that the study (its own 'patient')."""
+    """The patient id; without one the name, then the study, then the instance (its own 'patient').
+
+    Never a key shared by unrelated objects: an empty fallback would merge their patients and give them
+    one date shift."""
     patient_id = str(dataset.get("PatientID", "") or "").strip()
     if patient_id:
         return patient_id
     name = str(dataset.get("PatientName", "") or "").strip()
     if name:
         return f"name:{name}"
-    return f"study:{dataset.get('StudyInstanceUID', '')}"
+    for keyword, prefix in (("StudyInstanceUID", "study"), ("SOPInstanceUID", "instance")):
+        uid = str(dataset.get(keyword, "") or "").strip()
+        if uid:
+            return f"{prefix}:{uid}"
+    return f"unknown:{uuid.uuid4()}"
 
 
 def read_identity(dataset: pydicom.Dataset) -> PatientIdentity:
