@@ -64,6 +64,15 @@ def anonymous_client():
 
 
 @pytest.fixture(scope="session")
+def dcmtk() -> None:
+    """The DICOM network tests use dcmtk's real storescu/echoscu; missing, they fail rather than skip."""
+    import shutil
+
+    if shutil.which("storescu") is None or shutil.which("echoscu") is None:
+        pytest.fail("dcmtk is not installed (apt-get install dcmtk; `make test` does this)")
+
+
+@pytest.fixture(scope="session")
 def datasets_dir() -> Path:
     path = Path(settings.DATASETS_DIR)
     assert path.is_dir(), f"shared datasets not found at {path} (set CBIR_DATASETS)"

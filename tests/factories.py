@@ -22,7 +22,8 @@ def png_bytes(pixels: np.ndarray | None = None, *, seed: int | None = None, size
     return buffer.getvalue()
 
 
-def write_ct_dicom(path: Path, **overrides) -> Path:
+def write_ct_dicom(path: Path, *, pixel_seed: int | None = None, **overrides) -> Path:
+    """A CT instance with identity in it; random pixels, reproducible with `pixel_seed`."""
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = CTImageStorage
     meta.MediaStorageSOPInstanceUID = overrides.pop("SOPInstanceUID", generate_uid())
@@ -40,7 +41,7 @@ def write_ct_dicom(path: Path, **overrides) -> Path:
     } | overrides
     for keyword, value in fields.items():
         setattr(dataset, keyword, value)
-    rng = np.random.default_rng(next(_counter))
+    rng = np.random.default_rng(next(_counter) if pixel_seed is None else pixel_seed)
     dataset.PixelData = (rng.random((dataset.Rows, dataset.Columns)) * 2000).astype(np.int16).tobytes()
     dataset.save_as(path, enforce_file_format=True)
     return path

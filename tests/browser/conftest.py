@@ -3,6 +3,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 
 def write_subset_labels(datasets_dir: Path, dataset: str, per_label: int, out: Path) -> Path:
@@ -37,7 +38,7 @@ def brain_repository(db, datasets_dir, tmp_path):
 
 # --- a real PACS: Orthanc on loopback, loaded with real DICOM (test_pacs_query.py and the UI tests) ---
 
-SAMPLES = Path("/work/shared/datasets/dicom_samples/pydicom")
+SAMPLES = Path(settings.DATASETS_DIR) / "dicom_samples" / "pydicom"  # CBIR_DATASETS, like every other test
 MR_SERIES = sorted((SAMPLES / "dicomdirtests/98892003/MR700").iterdir())  # 7 slices of one MR series
 CT_SERIES = sorted((SAMPLES / "dicomdirtests/98892001/CT5N").iterdir())  # 5 slices of one CT series
 SINGLES = [SAMPLES / "CT_small.dcm", SAMPLES / "MR_small.dcm"]

@@ -106,6 +106,7 @@ def test_https_deployments_get_secure_cookies_hsts_and_the_proxy_header(tmp_path
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=root, env=environment,
                             capture_output=True, text=True)
 
+    assert result.returncode == 0 and "System check identified" in result.stdout + result.stderr, result.stderr
     for warning in ("W004", "W008", "W012", "W016"):  # HSTS, SSL redirect, session and CSRF cookies
         assert warning not in result.stdout + result.stderr
 

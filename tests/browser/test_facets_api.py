@@ -153,7 +153,7 @@ def test_teaching_sets_are_listed_with_titles_only_when_visible(client_as, repos
 
 
 def test_a_teaching_set_filter_narrows_the_other_facets_not_its_own(client_as, repository):
-    from browser.teaching import add_case, create_teaching_set, update_teaching_set
+    from browser.teaching import add_case, create_teaching_set
     from tests.factories import make_user
 
     educator = make_user("educator")

@@ -76,8 +76,9 @@ def test_a_query_stores_nothing(api_client, brain_repository, datasets_dir, sett
     images_before = Image.objects.count()
     files_before = sorted(Path(settings.MEDIA_ROOT).rglob("*"))
 
-    api_client.post("/api/search/", {"image": upload(png_bytes(seed=99)), "k": 5})
+    response = api_client.post("/api/search/", {"image": upload(png_bytes(seed=99)), "k": 5})
 
+    assert response.status_code == 200 and len(response.json()["results"]) == 5  # it did search
     assert Image.objects.count() == images_before
     assert sorted(Path(settings.MEDIA_ROOT).rglob("*")) == files_before
 

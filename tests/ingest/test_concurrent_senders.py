@@ -3,7 +3,6 @@ process) on the embedded SQLite database: every message and instance is accepted
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -73,7 +72,7 @@ def test_parallel_hl7_senders_all_get_aa(start_server):
     assert codes == ["AA"] * 24
 
 
-@pytest.mark.skipif(shutil.which("storescu") is None, reason="dcmtk is not installed")
+@pytest.mark.usefixtures("dcmtk")
 def test_parallel_dicom_senders_are_all_stored(start_server, datasets_dir):
     port = free_port()
     start_server("dicom_scp", "--host", "127.0.0.1", "--port", str(port), port=port)

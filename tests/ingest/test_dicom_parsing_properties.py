@@ -53,8 +53,7 @@ def mutated_sample(draw) -> bytes:
 
 @pytest.fixture(scope="module", autouse=True)
 def samples_exist():
-    if not sample_bytes():
-        pytest.skip("shared DICOM samples not found")
+    assert sample_bytes(), "shared DICOM samples not found (set CBIR_DATASETS)"
 
 
 @PROPERTY_SETTINGS

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -19,7 +18,7 @@ from ingest.storage import media_path
 from tests.ingest.dicom_network import echoscu, free_port, storescu, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services,
-              pytest.mark.skipif(shutil.which("storescu") is None, reason="dcmtk is not installed")]
+              pytest.mark.usefixtures("dcmtk")]
 
 
 class BatchRecorder:

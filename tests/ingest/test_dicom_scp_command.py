@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -15,7 +14,7 @@ from django.conf import settings
 from tests.ingest.dicom_network import echoscu, free_port, storescu, wait_until
 
 pytestmark = [pytest.mark.services,
-              pytest.mark.skipif(shutil.which("storescu") is None, reason="dcmtk is not installed")]
+              pytest.mark.usefixtures("dcmtk")]
 
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
 

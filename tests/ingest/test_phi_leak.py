@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import itertools
 import logging
-import shutil
 from pathlib import Path
 
 import pydicom
@@ -169,7 +168,7 @@ def test_stow_rs_leaks_no_planted_identifier(tmp_path, settings, client, logs, d
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(shutil.which("storescu") is None, reason="dcmtk is not installed")
+@pytest.mark.usefixtures("dcmtk")
 def test_dicom_scp_leaks_no_planted_identifier(tmp_path, settings, client, logs):
     from ingest.dicom_scp import start_scp
     from tests.ingest.dicom_network import free_port, storescu
