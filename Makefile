@@ -1,4 +1,5 @@
-# Two commands do all the set-up on a fresh machine (Debian 12, Python 3.11, Node 20, root for apt):
+# Two commands do all the set-up on a fresh machine (Debian 12, Python 3.11 with venv and headers, a C++
+# compiler, Node >= 20.19, root for apt):
 #   make demo   install, build the frontend, ingest + embed + index the demo corpus, serve on $(PORT)
 #   make test   install what the tests need (Debian packages too), then run every test
 SHELL := /bin/bash
@@ -8,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMPS := .stamps
 # Real servers and clients the tests start on loopback (see ../shared/SETUP-NOTES.md).
-TEST_APT_PACKAGES := chromium chromium-driver dcmtk orthanc orthanc-dicomweb redis-server postgresql-15 docker-compose
+TEST_APT_PACKAGES := chromium dcmtk orthanc orthanc-dicomweb redis-server postgresql-15 docker-compose
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.js
 
 .PHONY: demo test serve setup-demo system-deps venv frontend translations messages clean

@@ -9,11 +9,11 @@ def image_urls(image: Image) -> dict:
     return {"thumbnail_url": f"/api/images/{image.pk}/thumbnail/", "image_url": f"/api/images/{image.pk}/image/"}
 
 
-def result_payload(image: Image, *, rank: int, distance: float | None, score: float, community: int) -> dict:
-    """One result; `distance` is None for a keyword-only match (no query vector)."""
+def result_payload(image: Image, *, rank: int, distance: float | None, score: float | None, community: int) -> dict:
+    """One result; `distance` is None for a keyword-only match (no query vector), `score` None without a scale."""
     return {
         "id": image.pk, "rank": rank, "distance": None if distance is None else round(distance, 6),
-        "score": round(score, 6),
+        "score": None if score is None else round(score, 6),
         **image_urls(image),
         "label": image.label, "labels": image.labels, "modality": image.modality, "body_part": image.body_part,
         "dataset": image.series.study.dataset.name, "is_abnormal": is_abnormal(image.label),

@@ -243,17 +243,22 @@ def _response(hits: list[Hit], graph, *, version: EncoderVersion, options: Searc
             "recall": options.recall, "index": _index_payload(serving),
             "timings_ms": clock.timings_ms, **(serving[1].get("extra", {}) if serving else {}),
         },
-        "results": [_result(hit, rank, graph) for rank, hit in enumerate(hits, start=1)],
+        "results": [_result(hit, rank, graph, text_ranking=options.ranking == "text")
+                    for rank, hit in enumerate(hits, start=1)],
         "edges": [{**edge, "source": edge["source"] if edge["source"] == QUERY_NODE else int(edge["source"]),
                    "target": int(edge["target"])} for edge in graph.edges],
     }
 
 
-def _result(hit: Hit, rank: int, graph) -> dict:
+def _result(hit: Hit, rank: int, graph, *, text_ranking: bool) -> dict:
+    """`score` is one scale per answer: similarity 1/(1+distance), or text relevance when words alone ranked.
+    A fused keyword hit without a vector has no similarity: None, not its text relevance on another scale."""
     if hit.distance is not None:
         score = float(similarity_score(hit.distance))
-    else:
+    elif text_ranking:
         score = hit.text_score or 0.0
+    else:
+        score = None
     payload = result_payload(hit.image, rank=rank, distance=hit.distance, score=score,
                              community=graph.communities.get(hit.image.pk, 0))
     return payload | {"text_score": hit.text_score, "fused_score": hit.fused_score}

@@ -91,6 +91,18 @@ def test_fused_ranking_mixes_content_and_text(api_client, repository):
     assert {r["id"] for r in body["results"]} & noted
 
 
+def test_a_fused_keyword_hit_without_a_vector_gets_no_similarity_score(api_client, repository):
+    unembedded = make_image(notes="consolidation consolidation consolidation")  # the best text match, no vector
+    call_command("rebuild_search_text")
+
+    body = search(api_client, image_id=repository[1].pk, q="consolidation", ranking="fused", k=10)
+
+    hit = next(r for r in body["results"] if r["id"] == unembedded.pk)
+    others = [r for r in body["results"] if r["id"] != unembedded.pk]
+    assert hit["distance"] is None and hit["score"] is None and hit["text_score"] is not None
+    assert all(r["score"] == pytest.approx(1 / (1 + r["distance"]), abs=1e-5) for r in others)
+
+
 def test_report_text_and_code_names_become_searchable_at_once(api_client, repository):
     from ingest.models import CodedConcept, Report
 
