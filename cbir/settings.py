@@ -12,12 +12,17 @@ import dj_database_url
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+def env(name: str, default: str = "") -> str:
+    """The variable's value; set but empty counts as unset (compose passes `${X:-}` through as "")."""
+    return os.environ.get(name) or default
+
+
 def env_bool(name: str, default: bool) -> bool:
-    return os.environ.get(name, str(int(default))).strip().lower() in {"1", "true", "yes", "on"}
+    return env(name, str(int(default))).strip().lower() in {"1", "true", "yes", "on"}
 
 
 def env_path(name: str, default: Path) -> Path:
-    return Path(os.environ.get(name, str(default))).resolve()
+    return Path(env(name, str(default))).resolve()
 
 
 VAR_DIR = env_path("CBIR_VAR_DIR", BASE_DIR / "var")
@@ -37,7 +42,7 @@ def installation_secret(env_name: str, file_name: str) -> str:
     made by a hard link of a complete temporary file, so it never exists empty, and of two processes
     starting at once the first one's key wins for both.
     """
-    value = os.environ.get(env_name, "")
+    value = env(env_name, "")
     if value:
         return value
     path = VAR_DIR / "secrets" / file_name
@@ -70,19 +75,19 @@ if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = True
     SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]  # the container health check talks plain HTTP from inside
-    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(30 * 24 * 3600)))
-CSRF_TRUSTED_ORIGINS = [origin for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if origin]
-SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", str(12 * 3600)))  # one working day, not 14
+    SECURE_HSTS_SECONDS = int(env("DJANGO_HSTS_SECONDS", str(30 * 24 * 3600)))
+CSRF_TRUSTED_ORIGINS = [origin for origin in env("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if origin]
+SESSION_COOKIE_AGE = int(env("DJANGO_SESSION_SECONDS", str(12 * 3600)))  # one working day, not 14
 AUTH_PASSWORD_VALIDATORS = [{"NAME": f"django.contrib.auth.password_validation.{name}"} for name in (
     "UserAttributeSimilarityValidator", "MinimumLengthValidator", "CommonPasswordValidator",
     "NumericPasswordValidator")]
 # A shared cache (Redis) lets every web worker see the same failed sign-in counts; the default is per process.
-if os.environ.get("CBIR_CACHE_URL"):
+if env("CBIR_CACHE_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": os.environ["CBIR_CACHE_URL"]}}
-LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("CBIR_LOGIN_FAILURES_PER_ACCOUNT", "10"))  # per 15 minutes
-LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("CBIR_LOGIN_FAILURES_PER_ADDRESS", "50"))
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
+                          "LOCATION": env("CBIR_CACHE_URL")}}
+LOGIN_FAILURES_PER_ACCOUNT = int(env("CBIR_LOGIN_FAILURES_PER_ACCOUNT", "10"))  # per 15 minutes
+LOGIN_FAILURES_PER_ADDRESS = int(env("CBIR_LOGIN_FAILURES_PER_ADDRESS", "50"))
+ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -132,8 +137,8 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'cbir.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'cbir.sqlite3'}"),
+        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -157,7 +162,7 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start without it
 
 # A file above this size is refused (bytes); a request body above it plus 1 MiB of form overhead gets 413.
-MAX_UPLOAD_BYTES = int(os.environ.get("CBIR_MAX_UPLOAD_BYTES", str(64 * 1024 * 1024)))
+MAX_UPLOAD_BYTES = int(env("CBIR_MAX_UPLOAD_BYTES", str(64 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 # Every upload stays in memory until it is de-identified: Django's default would spool a request over
 # 4 MB to a temporary file, i.e. put an identifiable DICOM on disk (left behind if the worker dies).
@@ -180,10 +185,10 @@ REST_FRAMEWORK = {
 }
 
 # Celery: eager and brokerless by default, so one process does everything.
-_BROKER_FROM_ENV = os.environ.get("CELERY_BROKER_URL", "")
+_BROKER_FROM_ENV = env("CELERY_BROKER_URL", "")
 # Eager mode still builds a producer; the in-memory transport keeps it from looking for a local AMQP server.
 CELERY_BROKER_URL = _BROKER_FROM_ENV or "memory://localhost/"
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", _BROKER_FROM_ENV or None)
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", _BROKER_FROM_ENV or None)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not _BROKER_FROM_ENV)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -197,39 +202,39 @@ CELERY_TASK_ROUTES = {
     "browser.tasks.search_shard_task": {"queue": "search"},
 }
 
-DEFAULT_ENCODER = os.environ.get("CBIR_DEFAULT_ENCODER", "baseline")
+DEFAULT_ENCODER = env("CBIR_DEFAULT_ENCODER", "baseline")
 # Set explicitly, it wins over the encoder that training marked default (embeddings.selectors).
-DEFAULT_ENCODER_PINNED = bool(os.environ.get("CBIR_DEFAULT_ENCODER"))
+DEFAULT_ENCODER_PINNED = bool(env("CBIR_DEFAULT_ENCODER"))
 # MRPT is autotuned to this recall for the top ANN_K neighbours.
-ANN_TARGET_RECALL = float(os.environ.get("CBIR_ANN_TARGET_RECALL", "0.9"))
-ANN_K = int(os.environ.get("CBIR_ANN_K", "50"))
+ANN_TARGET_RECALL = float(env("CBIR_ANN_TARGET_RECALL", "0.9"))
+ANN_K = int(env("CBIR_ANN_K", "50"))
 # Below this many vectors the autotuner has too few points to sample: exact search.
-ANN_MIN_POINTS = int(os.environ.get("CBIR_ANN_MIN_POINTS", "200"))
+ANN_MIN_POINTS = int(env("CBIR_ANN_MIN_POINTS", "200"))
 # Scale-out search: split each index into this many shards served by workers on queue "search".
-SEARCH_SHARDS = int(os.environ.get("CBIR_SEARCH_SHARDS", "0"))
-SEARCH_SHARD_TIMEOUT = float(os.environ.get("CBIR_SEARCH_SHARD_TIMEOUT", "2.0"))
-EMBED_BATCH_SIZE = int(os.environ.get("CBIR_EMBED_BATCH_SIZE", "32"))
+SEARCH_SHARDS = int(env("CBIR_SEARCH_SHARDS", "0"))
+SEARCH_SHARD_TIMEOUT = float(env("CBIR_SEARCH_SHARD_TIMEOUT", "2.0"))
+EMBED_BATCH_SIZE = int(env("CBIR_EMBED_BATCH_SIZE", "32"))
 
 # PS3.15 Annex E "Clean Descriptors" option for incoming DICOM (free-text descriptions emptied).
 DICOM_CLEAN_DESCRIPTORS = env_bool("CBIR_DICOM_CLEAN_DESCRIPTORS", True)
-STOW_DATASET_NAME = os.environ.get("CBIR_STOW_DATASET", "stow-rs")
+STOW_DATASET_NAME = env("CBIR_STOW_DATASET", "stow-rs")
 
-HL7_APPLICATION = os.environ.get("CBIR_HL7_APPLICATION", "CBIR")
-HL7_FACILITY = os.environ.get("CBIR_HL7_FACILITY", "CBIR")
-HL7_MAX_MESSAGE_BYTES = int(os.environ.get("CBIR_HL7_MAX_BYTES", str(1024 * 1024)))
-HL7_LISTENER_HOST = os.environ.get("CBIR_HL7_HOST", "127.0.0.1")
-HL7_LISTENER_PORT = int(os.environ.get("CBIR_HL7_PORT", "2575"))
-DICOM_CALLING_AETS = [title.strip() for title in os.environ.get("CBIR_DICOM_CALLING_AETS", "").split(",")
+HL7_APPLICATION = env("CBIR_HL7_APPLICATION", "CBIR")
+HL7_FACILITY = env("CBIR_HL7_FACILITY", "CBIR")
+HL7_MAX_MESSAGE_BYTES = int(env("CBIR_HL7_MAX_BYTES", str(1024 * 1024)))
+HL7_LISTENER_HOST = env("CBIR_HL7_HOST", "127.0.0.1")
+HL7_LISTENER_PORT = int(env("CBIR_HL7_PORT", "2575"))
+DICOM_CALLING_AETS = [title.strip() for title in env("CBIR_DICOM_CALLING_AETS", "").split(",")
                       if title.strip()]
-HL7_IDLE_TIMEOUT_SECONDS = float(os.environ.get("CBIR_HL7_IDLE_TIMEOUT", "600"))  # closes silent or stuck connections
-HL7_MAX_CONNECTIONS = int(os.environ.get("CBIR_HL7_MAX_CONNECTIONS", "64"))
+HL7_IDLE_TIMEOUT_SECONDS = float(env("CBIR_HL7_IDLE_TIMEOUT", "600"))  # closes silent or stuck connections
+HL7_MAX_CONNECTIONS = int(env("CBIR_HL7_MAX_CONNECTIONS", "64"))
 
-PACS_DICOMWEB_URL = os.environ.get("PACS_DICOMWEB_URL", "")
-PACS_USERNAME = os.environ.get("PACS_USERNAME", "")
-PACS_PASSWORD = os.environ.get("PACS_PASSWORD", "")
-PACS_TIMEOUT_SECONDS = float(os.environ.get("PACS_TIMEOUT_SECONDS", "10"))
+PACS_DICOMWEB_URL = env("PACS_DICOMWEB_URL", "")
+PACS_USERNAME = env("PACS_USERNAME", "")
+PACS_PASSWORD = env("PACS_PASSWORD", "")
+PACS_TIMEOUT_SECONDS = float(env("PACS_TIMEOUT_SECONDS", "10"))
 # A series query embeds at most this many slices, spread evenly over a longer series.
-PACS_MAX_SERIES_INSTANCES = int(os.environ.get("PACS_MAX_SERIES_INSTANCES", "200"))
+PACS_MAX_SERIES_INSTANCES = int(env("PACS_MAX_SERIES_INSTANCES", "200"))
 
 LOGGING = {
     "version": 1,
@@ -237,11 +242,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "filters": {"mask_uids": {"()": "cbir.log_filters.MaskUids"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_uids"]}},
-    "root": {"handlers": ["console"], "level": os.environ.get("CBIR_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env("CBIR_LOG_LEVEL", "INFO")},
     # one line per eager task drowns the progress bars of the commands
     "loggers": {"celery.app.trace": {"level": "WARNING"},
                 # one line per stored image: the commands show progress bars and the DB keeps the record
-                "ingest.services": {"level": os.environ.get("CBIR_INGEST_LOG_LEVEL", "WARNING")},
+                "ingest.services": {"level": env("CBIR_INGEST_LOG_LEVEL", "WARNING")},
                 # it logs every retrieval with its study, series and instance UIDs, which can identify a patient
                 "dicomweb_client": {"level": "WARNING"},
                 # its debug lines carry the WADO-RS URLs of PACS retrievals (masked anyway, see cbir/log_filters)
