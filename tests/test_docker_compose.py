@@ -22,7 +22,8 @@ def test_compose_file_is_valid_and_runs_one_process_per_service():
 NOT_PASSED_THROUGH = {"CBIR_VAR_DIR", "CBIR_MEDIA_DIR", "CBIR_INDEX_DIR", "CHECKPOINT_DIR", "CBIR_DATASETS",
                       "CBIR_DEMO_PASSWORD", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_DEBUG", "CBIR_WORKER_TORCH_THREADS",
                       "DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CBIR_CACHE_URL",
-                      "CBIR_HL7_HOST", "CBIR_HL7_PORT"}  # the listener's command line sets these
+                      "CBIR_HL7_HOST", "CBIR_HL7_PORT",  # the listener's command line sets these
+                      "CBIR_DB_PASSWORD", "CBIR_BIND_ADDRESS"}  # compose's own: PostgreSQL, published ports
 
 
 def test_every_setting_the_readme_documents_reaches_the_containers():
