@@ -82,3 +82,20 @@ def _failure_key(kind: str, value: str) -> str:
     from ingest.pseudonyms import keyed_digest
 
     return f"login-failures:{kind}:{keyed_digest('login', value).hex()[:32]}"  # no user name in the cache
+
+
+def client_address(request) -> str:
+    """The client's address: REMOTE_ADDR, or behind a trusted proxy (CBIR_TRUSTED_PROXIES) the last
+    X-Forwarded-For entry that is not itself a trusted proxy. Clients cannot forge it: entries they add
+    come before what the proxies append."""
+    from django.conf import settings
+
+    address = request.META.get("REMOTE_ADDR", "")
+    trusted = getattr(settings, "TRUSTED_PROXIES", set())
+    if address not in trusted:
+        return address
+    forwarded = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()]
+    for entry in reversed(forwarded):
+        if entry not in trusted:
+            return entry[:64]
+    return address

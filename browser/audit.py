@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from browser.accounts import client_address
 from browser.models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -25,12 +26,12 @@ READ_AUDITED_ONLY = {"fhir-type"}  # its POST is ingestion, recorded as an inbou
 
 
 def record_sign_in(sender, request, user, **kwargs) -> None:
-    record_event(user=user, action=SIGN_IN, detail={"address": request.META.get("REMOTE_ADDR", "")})
+    record_event(user=user, action=SIGN_IN, detail={"address": client_address(request)})
 
 
 def record_failed_sign_in(sender, credentials, request=None, **kwargs) -> None:
     # the attempted name is not kept: people type passwords into it
-    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    address = client_address(request) if request is not None else ""
     record_event(user=None, action=SIGN_IN_FAILED, detail={"address": address})
 
 

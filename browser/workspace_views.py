@@ -69,7 +69,7 @@ class LoginApi(APIView):
     def post(self, request):
         credentials = self.InputSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
-        username, address = credentials.validated_data["username"], request.META.get("REMOTE_ADDR", "")
+        username, address = credentials.validated_data["username"], accounts.client_address(request)
         refusal = accounts.login_refusal(username, address)
         if refusal:
             return Response({"error": refusal}, status=status.HTTP_429_TOO_MANY_REQUESTS,

@@ -71,6 +71,9 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 # Behind a TLS-terminating proxy (DJANGO_HTTPS=1): trust its X-Forwarded-Proto, mark cookies Secure,
 # redirect plain HTTP and send HSTS. CSRF_TRUSTED_ORIGINS lists the public origins (https://cbir.example.org).
 HTTPS = env_bool("DJANGO_HTTPS", False)
+# Addresses of the reverse proxies in front of the app: only from them is X-Forwarded-For believed
+# (sign-in limits and the audit log then see the client's address, not the proxy's).
+TRUSTED_PROXIES = {address.strip() for address in env("CBIR_TRUSTED_PROXIES", "").split(",") if address.strip()}
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = True

@@ -75,6 +75,27 @@ def test_repeated_failed_sign_ins_lock_the_account_for_a_while_and_the_right_pas
     assert locked["Retry-After"] == "900" and other.status_code == 401  # other accounts are unaffected
 
 
+def test_behind_a_trusted_proxy_the_address_limit_counts_clients_not_the_proxy(settings):
+    from browser.models import AuditEvent
+
+    settings.LOGIN_FAILURES_PER_ADDRESS = 2
+    settings.TRUSTED_PROXIES = {"10.0.0.5"}
+    make_user("student", username="fay")
+
+    def attempt(client_ip: str, password: str = "wrong", forged: str = "") -> int:
+        forwarded = ", ".join(filter(None, [forged, client_ip]))  # a client's own header comes first
+        return APIClient(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=forwarded).post(
+            "/api/auth/login/", {"username": "fay", "password": password}, format="json").status_code
+
+    first_client = [attempt("192.0.2.1", forged="198.51.100.9") for _ in range(3)]
+    second_client = attempt("192.0.2.2", password="pw-student")
+
+    assert first_client == [401, 401, 429]  # the forged entry did not give it a fresh address
+    assert second_client == 200  # the proxy's own address was never the one locked
+    addresses = {event.detail["address"] for event in AuditEvent.objects.filter(action__startswith="sign")}
+    assert addresses == {"192.0.2.1", "192.0.2.2"}
+
+
 def test_a_sign_in_without_the_pages_csrf_token_is_refused():
     make_user("student", username="eve")
     client = APIClient(enforce_csrf_checks=True)  # as a browser on another site would send it
