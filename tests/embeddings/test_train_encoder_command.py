@@ -1,4 +1,5 @@
 """manage.py train_encoder and train_encoder_task: checkpoints, versions, activation, resume, bad arguments."""
+import io
 import json
 from pathlib import Path
 
@@ -87,6 +88,19 @@ def test_train_encoder_task_runs_the_same_service(two_class_folder, django_captu
                                           {"epochs": 1, "img_size": 16, "batch_size": 4}).get()
 
     assert TrainingRun.objects.get(pk=run_id).status == TrainingRun.Status.FINISHED
+
+
+def test_train_encoder_queue_sends_the_run_to_the_gpu_task(two_class_folder, django_capture_on_commit_callbacks,
+                                                          settings):
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("train_encoder", "cnn-autoencoder", "--dataset", str(two_class_folder), "--epochs", "1",
+                     "--img-size", "16", "--batch", "4", "--queue", stdout=out)
+
+    run = TrainingRun.objects.get()
+    assert "queued cnn-autoencoder on 'gpu'" in out.getvalue() and f"training run {run.pk}" in out.getvalue()
+    assert run.status == TrainingRun.Status.FINISHED and run.options["img_size"] == 16
+    assert settings.CELERY_TASK_ROUTES["embeddings.tasks.train_encoder_task"] == {"queue": "gpu"}
 
 
 @pytest.mark.parametrize(("options", "message"), [

@@ -37,6 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("--label-column", default="label")
         parser.add_argument("--max-images", type=int, default=None)
         parser.add_argument("--activate", action="store_true", help="make the new version active whatever it scores")
+        parser.add_argument("--queue", action="store_true",
+                            help="send the run to the Celery queue 'gpu' (a GPU worker trains it) instead of "
+                                 "training in this process; prints the task id")
         parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                             help="encoder-specific setting, e.g. embedding_dim=128, arcface_scale=30")
 
@@ -49,6 +52,9 @@ class Command(BaseCommand):
             batch_size=options["batch"], learning_rate=options["lr"], device=options["device"],
             seed=options["seed"], patience=options["patience"],
             validation_fraction=options["validation_fraction"], extra=parse_extra_options(options["option"]))
+        if options["queue"]:
+            self.send_to_worker(options, training_options)
+            return
         try:
             run = train_encoder_version(
                 name=options["name"], dataset_dirs=options["dataset"], options=training_options,
@@ -60,3 +66,18 @@ class Command(BaseCommand):
         self.stdout.write(f"{run.encoder_name}@{run.version}: validation mAP {run.validation_metric:.4f} "
                           f"after {len(run.history)} epochs; {state}; checkpoint {run.encoder_version.checkpoint_path}")
 
+    def send_to_worker(self, options: dict, training_options: TrainingOptions) -> None:
+        """Queue the same run as embeddings.tasks.train_encoder_task (routed to 'gpu'); eager without a broker."""
+        import dataclasses
+
+        from embeddings.tasks import train_encoder_task
+
+        fields = {key: value for key, value in dataclasses.asdict(training_options).items() if key != "work_dir"}
+        try:
+            result = train_encoder_task.delay(options["name"], options["dataset"], fields,
+                                              label_column=options["label_column"], activate=options["activate"],
+                                              max_images=options["max_images"])
+        except (CbirError, ValueError) as exc:  # eager mode (no broker) trains here and raises here
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"queued {options['name']} on 'gpu' as task {result.id}" +
+                          (f" (ran here: no broker; training run {result.get()})" if result.ready() else ""))
