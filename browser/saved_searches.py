@@ -63,8 +63,27 @@ def run_saved_search(saved: SavedSearch) -> dict:
         result = search_by_keywords(q=parameters["q"], encoder=saved.encoder_version.name, **common)
     SavedSearch.objects.filter(pk=saved.pk).update(last_run_at=timezone.now())
     result["query"]["saved_search"] = {"id": saved.pk, "name": saved.name,
-                                       "saved_encoder_version": saved.encoder_version.version}
+                                       "saved_encoder_version": saved.encoder_version.version,
+                                       "outdated": outdated_note(saved)}
     return result
+
+
+def outdated_note(saved: SavedSearch) -> str:
+    """Why an uploaded-image search may miss images, or "": its stored vector only fits its own encoder
+    version, whose index stops growing once a newer version serves (the query image itself is not kept)."""
+    from browser.services.indexing import get_serving_version
+
+    if saved.query_vector is None:
+        return ""
+    try:
+        serving = get_serving_version(saved.encoder_version.name)
+    except CbirError:  # no active version (or the encoder is gone): nothing newer to point to
+        return ""
+    if serving.pk == saved.encoder_version_id:
+        return ""
+    return (f"saved with {saved.encoder_version.name}@{saved.encoder_version.version}; search now uses "
+            f"@{serving.version}, and images stored since then are not in the saved version's index: "
+            "upload the query image again for a current search")
 
 
 def refuse_invisible_teaching_set(user, teaching_set_id: int | None) -> None:

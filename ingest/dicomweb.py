@@ -49,6 +49,8 @@ def parse_stow_request(content_type: str, body: bytes) -> list[BodyPart]:
 def split_multipart(body: bytes, boundary: bytes) -> list[BodyPart]:
     """RFC 2046 body parts between `--boundary` lines; the preamble and epilogue are dropped."""
     segments = (b"\r\n" + body).split(b"\r\n--" + boundary)
+    if not any(segment.startswith(b"--") for segment in segments[1:]):
+        raise MalformedRequest("multipart body without its closing delimiter: it was cut off, nothing is stored")
     parts = []
     for segment in segments[1:]:
         if segment.startswith(b"--"):

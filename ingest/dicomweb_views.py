@@ -23,6 +23,15 @@ class StowRsApi(APIView):
     required_capability = CURATE  # storing is ingestion
     renderer_classes = [DicomJsonRenderer, JSONRenderer]
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Errors ({"error": …}) are plain JSON; only the response dataset is application/dicom+json."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code >= 400 and response.status_code != 409:
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+            response["Content-Type"] = JSONRenderer.media_type
+        return response
+
     def post(self, request, study_uid: str = ""):
         parts = parse_stow_request(request.META.get("CONTENT_TYPE", ""), request.body)
         dataset = get_or_create_dataset(getattr(settings, "STOW_DATASET_NAME", "stow-rs"))

@@ -15,7 +15,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from cbir.errors import CbirError
 from ingest.anonymizer import AnonymizationPolicy
 from ingest.dicom_policy import (CANNOT_UNDERSTAND, DATASET_DOES_NOT_MATCH_SOP_CLASS, IMAGE_STORAGE_CLASSES,
-                                 OUT_OF_RESOURCES, SOP_CLASS_NOT_SUPPORTED, STUDY_UID_MISMATCH, SUCCESS, failure_status,
+                                 OUT_OF_RESOURCES, PROCESSING_FAILURE, SOP_CLASS_NOT_SUPPORTED, STUDY_UID_MISMATCH, SUCCESS, failure_status,
                                  peek_uids)
 from ingest.models import Dataset, Image, Rejection, Series, Study
 from ingest.parsers import parse_image_bytes
@@ -264,18 +264,24 @@ def is_dicom(data: bytes) -> bool:
 def store_stow_parts(*, parts: Sequence, dataset: Dataset, study_uid: str = "") -> list[ReceivedInstance]:
     """Store each STOW-RS body part (ingest.dicomweb.BodyPart); new READY images are embedded after commit.
 
-    `study_uid`: set for POST /studies/{uid}; instances of other studies fail (0xC409)."""
+    `study_uid`: set for POST /studies/{uid}; instances of other studies fail (0xC409). An unexpected
+    failure fails its part (0x0110), never the parts already stored, whose outcomes the sender must get."""
     results = []
     for part in parts:
-        if part.content_type != "application/dicom":
-            received = refuse_instance(ReceivedInstance(CANNOT_UNDERSTAND), CANNOT_UNDERSTAND,
-                                       "body part is not application/dicom", channel="stow-rs", detail={})
-        else:
-            received = receive_dicom_instance(data=part.content, dataset=dataset, channel="stow-rs",
-                                              study_uid=study_uid)
-        results.append(received)
+        try:
+            results.append(store_stow_part(part, dataset=dataset, study_uid=study_uid))
+        except Exception as exc:  # e.g. the rejection record itself could not be written
+            logger.error("a STOW-RS part failed: %s", type(exc).__name__)
+            results.append(ReceivedInstance(PROCESSING_FAILURE, comment="internal error while storing; retry later"))
     embed_after_commit([result.image.pk for result in results if result.created])
     return results
+
+
+def store_stow_part(part, *, dataset: Dataset, study_uid: str) -> ReceivedInstance:
+    if part.content_type != "application/dicom":
+        return refuse_instance(ReceivedInstance(CANNOT_UNDERSTAND), CANNOT_UNDERSTAND,
+                               "body part is not application/dicom", channel="stow-rs", detail={})
+    return receive_dicom_instance(data=part.content, dataset=dataset, channel="stow-rs", study_uid=study_uid)
 
 
 def embed_after_commit(image_ids: Sequence[int]) -> None:

@@ -41,6 +41,26 @@ def test_uploaded_query_is_saved_as_a_vector_not_an_image(client_as, brain_repos
     assert len(rerun["results"]) == 5 and rerun["query"]["saved_search"]["id"] == saved["id"]
 
 
+def test_an_uploaded_query_saved_under_an_older_encoder_version_says_so_when_run(client_as, brain_repository,
+                                                                                  datasets_dir, monkeypatch):
+    from browser.services import indexing
+    from embeddings.models import EncoderVersion
+
+    researcher = client_as("researcher")
+    saved = researcher.post("/api/saved-searches/", {"name": "upload", "image": glioma_upload(datasets_dir), "k": 5},
+                            format="multipart").json()
+    current = researcher.post(f"/api/saved-searches/{saved['id']}/run/").json()
+    newer = EncoderVersion.objects.create(name="baseline", version="2", dim=8)
+    monkeypatch.setattr(indexing, "get_serving_version", lambda name: newer)  # as once version 2's index is complete
+
+    outdated = researcher.post(f"/api/saved-searches/{saved['id']}/run/").json()
+
+    assert current["query"]["saved_search"]["outdated"] == ""
+    note = outdated["query"]["saved_search"]["outdated"]
+    assert "baseline@1" in note and "@2" in note and "upload the query image again" in note
+    assert len(outdated["results"]) == 5  # it still answers, from the version it was saved with
+
+
 def test_filters_of_a_multipart_save_are_a_json_string(client_as, brain_repository, datasets_dir):
     researcher = client_as("researcher")
 

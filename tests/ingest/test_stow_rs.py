@@ -123,6 +123,35 @@ def test_a_part_without_header_fields_keeps_content_that_holds_a_blank_line(clie
     assert response.status_code == 200 and Image.objects.count() == 1
 
 
+def test_a_body_cut_off_before_its_closing_delimiter_is_400_in_plain_json_and_stores_nothing(client, datasets_dir):
+    ct = sample_bytes(datasets_dir, "pydicom/CT_small.dcm")
+    whole = multipart(ct)
+
+    response = post(client, whole[: len(whole) - 200])
+
+    assert response.status_code == 400 and "closing delimiter" in response.json()["error"]
+    assert response["Content-Type"].startswith("application/json")
+    assert Image.objects.count() == 0
+
+
+def test_an_unexpected_failure_fails_its_part_only_and_the_others_are_reported(client, datasets_dir, monkeypatch):
+    from django.db import OperationalError
+
+    from ingest import services
+
+    def broken_record(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "record_rejection", broken_record)
+    ct = sample_bytes(datasets_dir, "pydicom/CT_small.dcm")
+
+    response = post(client, multipart(ct, b"definitely not DICOM" * 10))
+
+    assert response.status_code == 202
+    assert len(uids(response, REFERENCED)) == 1 and uids(response, FAILED, REASON) == [0x0110]
+    assert Image.objects.count() == 1
+
+
 def test_storing_to_a_study_resource_refuses_instances_of_other_studies(client, datasets_dir):
     ct, mr = sample_bytes(datasets_dir, "pydicom/CT_small.dcm"), sample_bytes(datasets_dir, "pydicom/MR_small.dcm")
     study = pydicom.dcmread(datasets_dir / "dicom_samples" / "pydicom/CT_small.dcm").StudyInstanceUID
