@@ -26,7 +26,9 @@ class DemoPlan:
 
 
 # Chosen on the demo's mixed sets (benchmarks/demo_quality.py, docs/BENCHMARKS.md "The demo's training"):
-# about 4.5 + 1 minutes on 2 cores. The time caps (shares of the budget) only bite on slower machines.
+# about 4.5 + 1 minutes on 2 cores. The time caps (shares of the budget) only bite on slower or busier
+# machines; GoogLeNet's one-cycle schedule is then fitted to the epochs that fit (training.py), so that a
+# capped run still anneals instead of stopping at a high learning rate.
 # GoogLeNet at 2e-3 or with 8 epochs ended below the baseline there; 1e-3 and 30 epochs of 96 px did not.
 DEMO_PLANS = (
     DemoPlan("googlenet-gem-arcface", 0.75, TrainingOptions(epochs=30, img_size=96, batch_size=32, learning_rate=1e-3,

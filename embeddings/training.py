@@ -148,6 +148,9 @@ class LoopParts:
     scheduler: object | None = None  # stepped after every batch
     steps_per_epoch: int = 1
     batch_plan: Callable[[int], list[np.ndarray]] = field(default=lambda epoch: [])
+    # (epochs) -> end the learning-rate schedule after that many epochs instead; set by encoders whose
+    # schedule must finish (one-cycle annealing) when a time cap (max_seconds) cuts the run short
+    fit_schedule: Callable[[int], None] | None = None
 
 
 @dataclass
@@ -171,8 +174,9 @@ def run_training_loop(parts: LoopParts, options: TrainingOptions, *, progress=No
     decay = options.setting("weight_average_decay", 0.0)
     average = WeightAverage(parts.model, decay, state["weight_average"]) if decay > 0 else None
     bar = _progress_bar(progress, options, parts, state["epoch"], description)
+    planned = state["planned_epochs"] or options.epochs
     for epoch in range(state["epoch"], options.epochs):
-        if stopper.should_stop or _out_of_time(history, options):
+        if epoch >= planned or stopper.should_stop or _out_of_time(history, options):
             break
         metrics = _train_one_epoch(parts, options, epoch, bar, average)
         validation_started = time.monotonic()
@@ -184,7 +188,12 @@ def run_training_loop(parts: LoopParts, options: TrainingOptions, *, progress=No
         history.append(metrics)
         if bar is not None:
             bar.set_postfix(epoch=epoch + 1, loss=f"{metrics['loss']:.4f}", val=f"{metrics['validation_metric']:.4f}")
-        _save_state(options.work_dir, parts, epoch + 1, history, best_weights, stopper, average)
+        fitted = _fit_schedule_to_time(parts, history, options, planned, done=epoch + 1)
+        if bar is not None and fitted != planned:
+            bar.total = fitted * parts.steps_per_epoch
+            bar.refresh()
+        planned = fitted
+        _save_state(options.work_dir, parts, epoch + 1, history, best_weights, stopper, average, planned)
         if progress is not None:
             progress(epoch, metrics)
     if bar is not None:
@@ -193,6 +202,32 @@ def run_training_loop(parts: LoopParts, options: TrainingOptions, *, progress=No
         parts.model.load_state_dict(best_weights)
     best = max((entry["validation_metric"] for entry in history), default=0.0)
     return LoopResult(history=history, best_metric=best, stopped_early=stopper.should_stop)
+
+
+def _fit_schedule_to_time(parts: LoopParts, history: list[dict], options: TrainingOptions, planned: int, *,
+                          done: int) -> int:
+    """The epochs the run can still afford under max_seconds at its mean pace so far; when that is fewer
+    than planned, the schedule is told (parts.fit_schedule) so that it anneals by then instead of being
+    cut at a high learning rate. Never lengthens a run."""
+    limit = options.setting("max_seconds", 0.0)
+    if not limit or parts.fit_schedule is None or not history:
+        return planned
+    pace = sum(entry["seconds"] + entry.get("validation_seconds", 0.0) for entry in history) / len(history)
+    affordable = max(done, int(limit // max(pace, 1e-9)))
+    if affordable < planned:
+        parts.fit_schedule(affordable)
+        return affordable
+    return planned
+
+
+def shorten_one_cycle(scheduler: torch.optim.lr_scheduler.OneCycleLR, total_steps: int) -> None:
+    """Make a OneCycleLR end after `total_steps` (at least one more than taken): warm-up and annealing
+    keep their proportions. It edits the scheduler's phase table (torch's own layout, two phases)."""
+    total_steps = max(int(total_steps), scheduler.last_epoch + 1)
+    warm_up_share = (scheduler._schedule_phases[0]["end_step"] + 1) / scheduler.total_steps
+    scheduler.total_steps = total_steps
+    scheduler._schedule_phases[0]["end_step"] = float(warm_up_share * total_steps) - 1
+    scheduler._schedule_phases[1]["end_step"] = total_steps - 1
 
 
 def _out_of_time(history: list[dict], options: TrainingOptions) -> bool:
@@ -240,7 +275,7 @@ def _progress_bar(progress, options: TrainingOptions, parts: LoopParts, start_ep
 
 def _fresh_state() -> dict:
     return {"epoch": 0, "history": [], "best_weights": None, "best_metric": -math.inf, "stale_epochs": 0,
-            "weight_average": None}
+            "weight_average": None, "planned_epochs": None}
 
 
 def _load_state(work_dir: Path | None, parts: LoopParts) -> dict:
@@ -258,7 +293,7 @@ def _load_state(work_dir: Path | None, parts: LoopParts) -> dict:
 
 
 def _save_state(work_dir: Path | None, parts: LoopParts, epoch: int, history: list[dict], best_weights,
-                stopper: EarlyStopping, average: WeightAverage | None = None) -> None:
+                stopper: EarlyStopping, average: WeightAverage | None = None, planned: int | None = None) -> None:
     if not work_dir:
         return
     Path(work_dir).mkdir(parents=True, exist_ok=True)
@@ -266,7 +301,8 @@ def _save_state(work_dir: Path | None, parts: LoopParts, epoch: int, history: li
              "stale_epochs": stopper.stale_epochs, "model": parts.model.state_dict(),
              "optimizer": parts.optimizer.state_dict(),
              "scheduler": parts.scheduler.state_dict() if parts.scheduler is not None else None,
-             "weight_average": average.average if average is not None else None, "torch_rng": torch.get_rng_state()}
+             "weight_average": average.average if average is not None else None, "torch_rng": torch.get_rng_state(),
+             "planned_epochs": planned}
     temporary = Path(work_dir) / (STATE_FILE + ".tmp")
     torch.save(state, temporary)
     os.replace(temporary, Path(work_dir) / STATE_FILE)  # a crash mid-write never leaves a broken state

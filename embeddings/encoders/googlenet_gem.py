@@ -280,7 +280,8 @@ def _loop_parts(network: GoogLeNetGeM, head: ArcFaceHead, data: MemberData, opti
         return retrieval_map(unit_rows(vectors), data.validation_labels)
 
     return training.LoopParts(model=model, optimizer=optimizer, train_step=train_step, validate=validate,
-                              scheduler=scheduler, steps_per_epoch=steps, batch_plan=plan)
+                              scheduler=scheduler, steps_per_epoch=steps, batch_plan=plan,
+                              fit_schedule=lambda epochs: training.shorten_one_cycle(scheduler, epochs * steps))
 
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:

@@ -164,3 +164,47 @@ def test_training_with_a_weight_average_keeps_the_average_and_resumes_it(tmp_pat
 def test_a_time_budget_that_is_not_a_number_is_refused_by_name():
     with pytest.raises(TrainingError, match="--option max_seconds takes a number, got 'soon'"):
         training._out_of_time([], TrainingOptions(extra={"max_seconds": "soon"}))
+
+
+def test_a_shortened_one_cycle_anneals_by_its_new_end():
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.AdamW([parameter], lr=1e-3)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-3, total_steps=200, pct_start=0.15)
+    for _ in range(10):
+        optimizer.step()
+        scheduler.step()
+
+    training.shorten_one_cycle(scheduler, 80)
+    rates = []
+    for _ in range(69):
+        optimizer.step()
+        scheduler.step()
+        rates.append(optimizer.param_groups[0]["lr"])
+
+    assert max(rates) == pytest.approx(1e-3, rel=0.01)  # the peak moved to 15 % of 80 steps, still ahead
+    assert rates[-1] == pytest.approx(1e-3 / 25 / 1e4, rel=1e-3)  # step 79 of 80: fully annealed
+
+
+def test_a_time_cap_that_cuts_the_run_fits_the_schedule_instead_of_stopping_at_a_high_rate(monkeypatch):
+    ticks = iter(range(0, 10_000, 5))  # every clock reading is 5 s after the previous one
+    monkeypatch.setattr(training.time, "monotonic", lambda: next(ticks))
+    model = torch.nn.Linear(1, 1)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2, total_steps=40, pct_start=0.15)
+    used = []  # the learning rate of every optimiser step
+
+    def train_step(batch, generator):
+        used.append(optimizer.param_groups[0]["lr"])
+        return model(torch.ones(1, 1)).sum() ** 2
+
+    parts = training.LoopParts(
+        model=model, optimizer=optimizer, scheduler=scheduler, steps_per_epoch=4, train_step=train_step,
+        validate=lambda: 0.5,
+        batch_plan=lambda epoch: [np.arange(1)] * 4,
+        fit_schedule=lambda epochs: training.shorten_one_cycle(scheduler, epochs * 4))
+
+    result = training.run_training_loop(parts, TrainingOptions(epochs=10, extra={"max_seconds": 35}))
+
+    assert len(result.history) == 3  # 10 s an epoch (training and validation): three fit in 35 s
+    assert len(used) == 12 and used[-1] == pytest.approx(1e-2 / 25 / 1e4, rel=1e-3)  # the last step annealed
+    assert max(used) > 5e-3  # it did train at a high rate first
