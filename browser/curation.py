@@ -8,12 +8,16 @@ from ingest.models import Image, Rejection
 from ingest.storage import remove_files
 
 
-def list_rejections(limit: int = 200) -> list[Rejection]:
-    return list(Rejection.objects.all()[:limit])
+def list_rejections(*, limit: int = 200, offset: int = 0) -> tuple[int, list[Rejection]]:
+    """(count, a page), newest first."""
+    rejections = Rejection.objects.order_by("-created_at", "-id")
+    return rejections.count(), list(rejections[offset:offset + limit])
 
 
-def list_quarantined(limit: int = 200) -> list[Image]:
-    return list(Image.objects.filter(status=Image.Status.QUARANTINED).select_related("series__study__dataset")[:limit])
+def list_quarantined(*, limit: int = 200, offset: int = 0) -> tuple[int, list[Image]]:
+    """(count, a page), oldest first: the review queue."""
+    held = Image.objects.filter(status=Image.Status.QUARANTINED).order_by("id")
+    return held.count(), list(held.select_related("series__study__dataset")[offset:offset + limit])
 
 
 def get_quarantined(image_id: int) -> Image:

@@ -44,7 +44,21 @@ def get_editable_set(user: User, set_id: int) -> TeachingSet:
 
 
 def can_edit(user: User, teaching_set: TeachingSet) -> bool:
-    return has_capability(user, TEACH) and (teaching_set.owner_id == user.pk or ADMIN in roles_of(user))
+    return edit_rights(user)(teaching_set)
+
+
+def edit_rights(user: User):
+    """(teaching set) -> may this user edit it; the user's roles are read once, not once per set."""
+    teacher, admin = has_capability(user, TEACH), ADMIN in roles_of(user)
+    return lambda teaching_set: teacher and (teaching_set.owner_id == user.pk or admin)
+
+
+def with_case_counts(sets: QuerySet[TeachingSet]) -> QuerySet[TeachingSet]:
+    """Sets with their groups and their shown and withheld case counts in two queries, not three per set."""
+    ready = Q(cases__image__status=Image.Status.READY)
+    return sets.prefetch_related("shared_with_groups").annotate(
+        shown_count=Count("cases", filter=ready, distinct=True),
+        withheld_count=Count("cases", filter=~ready, distinct=True))
 
 
 def shown_cases(teaching_set: TeachingSet) -> QuerySet[TeachingCase]:

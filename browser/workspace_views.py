@@ -97,6 +97,25 @@ class MeApi(WorkspaceApi):
 
 # --- teaching sets --------------------------------------------------------------------------
 
+class PageParams(serializers.Serializer):
+    """?limit=&offset= of a review list; the answer is the page, its total in X-Total-Count."""
+
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=200)
+    offset = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
+
+
+def page_params(request) -> dict:
+    params = PageParams(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    return params.validated_data
+
+
+def paged_response(rows: list, total: int) -> Response:
+    response = Response(rows)
+    response["X-Total-Count"] = str(total)
+    return response
+
+
 TEXT_LIMIT = 10_000  # characters of a description or note: a page of teaching text, not a document store
 
 
@@ -107,13 +126,18 @@ def case_payload(case) -> dict:
             "teaching_note": case.teaching_note, "key_findings": case.key_findings}
 
 
-def teaching_set_payload(teaching_set, user, *, with_cases: bool) -> dict:
+def teaching_set_payload(teaching_set, user, *, with_cases: bool, may_edit=None) -> dict:
+    """`may_edit`: teaching.edit_rights(user), when many sets are listed; counts come annotated from
+    teaching.with_case_counts when present."""
+    counted = hasattr(teaching_set, "shown_count")
     payload = {"id": teaching_set.pk, "title": teaching_set.title, "description": teaching_set.description,
                "owner": teaching_set.owner.username, "is_shared_with_students": teaching_set.is_shared_with_students,
-               "shared_with_groups": sorted(teaching_set.shared_with_groups.values_list("name", flat=True)),
-               "can_edit": teaching.can_edit(user, teaching_set),
-               "case_count": teaching.shown_cases(teaching_set).count(),
-               "withheld_case_count": teaching.withheld_case_count(teaching_set),  # quarantined since added
+               "shared_with_groups": sorted(group.name for group in teaching_set.shared_with_groups.all()),
+               "can_edit": (may_edit or teaching.edit_rights(user))(teaching_set),
+               "case_count": teaching_set.shown_count if counted else teaching.shown_cases(teaching_set).count(),
+               # quarantined since they were added
+               "withheld_case_count": (teaching_set.withheld_count if counted
+                                       else teaching.withheld_case_count(teaching_set)),
                "updated_at": teaching_set.updated_at}
     if with_cases:
         payload["cases"] = [case_payload(case) for case in teaching.shown_cases(teaching_set).select_related("image")]
@@ -128,8 +152,12 @@ class TeachingSetListApi(WorkspaceApi):
         description = serializers.CharField(required=False, default="", allow_blank=True, max_length=TEXT_LIMIT)
 
     def get(self, request):
-        sets = teaching.visible_teaching_sets(request.user).select_related("owner")
-        return Response([teaching_set_payload(s, request.user, with_cases=False) for s in sets])
+        page = page_params(request)
+        sets = teaching.visible_teaching_sets(request.user)
+        shown = teaching.with_case_counts(sets.select_related("owner"))[page["offset"]:page["offset"] + page["limit"]]
+        may_edit = teaching.edit_rights(request.user)
+        return paged_response([teaching_set_payload(s, request.user, with_cases=False, may_edit=may_edit)
+                               for s in shown], sets.count())
 
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -325,9 +353,12 @@ class AuditEventListApi(WorkspaceApi):
     required_capability = CURATE
 
     def get(self, request):
-        events = AuditEvent.objects.select_related("user")[:500]
-        return Response([{"id": e.pk, "user": e.user.username if e.user else None, "action": e.action,
-                          "target": e.target, "detail": e.detail, "created_at": e.created_at} for e in events])
+        page = page_params(request)
+        events = AuditEvent.objects.order_by("-created_at", "-id")
+        rows = [{"id": e.pk, "user": e.user.username if e.user else None, "action": e.action, "target": e.target,
+                 "detail": e.detail, "created_at": e.created_at}
+                for e in events.select_related("user")[page["offset"]:page["offset"] + page["limit"]]]
+        return paged_response(rows, events.count())
 
 
 # --- repository map -------------------------------------------------------------------------
@@ -390,8 +421,9 @@ class RejectionListApi(WorkspaceApi):
     def get(self, request):
         from browser.curation import list_rejections
 
-        return Response([{"id": r.pk, "channel": r.channel, "reason": r.reason, "detail": r.detail,
-                          "created_at": r.created_at} for r in list_rejections()])
+        total, rejections = list_rejections(**page_params(request))
+        return paged_response([{"id": r.pk, "channel": r.channel, "reason": r.reason, "detail": r.detail,
+                                "created_at": r.created_at} for r in rejections], total)
 
 
 class QuarantineListApi(WorkspaceApi):
@@ -400,9 +432,10 @@ class QuarantineListApi(WorkspaceApi):
     def get(self, request):
         from browser.curation import list_quarantined
 
-        return Response([{"id": image.pk, "reason": image.status_reason, "modality": image.modality,
-                          "dataset": image.series.study.dataset.name, "created_at": image.created_at,
-                          "thumbnail_url": f"/api/images/{image.pk}/thumbnail/"} for image in list_quarantined()])
+        total, held = list_quarantined(**page_params(request))
+        return paged_response([{"id": image.pk, "reason": image.status_reason, "modality": image.modality,
+                                "dataset": image.series.study.dataset.name, "created_at": image.created_at,
+                                "thumbnail_url": f"/api/images/{image.pk}/thumbnail/"} for image in held], total)
 
 
 class QuarantineDecisionApi(WorkspaceApi):

@@ -75,3 +75,18 @@ def test_quarantined_images_cannot_be_queried_taught_or_saved(client_as, ultraso
 
     assert [searched.status_code, taught.status_code, saved.status_code] == [404, 404, 404]
     assert "no image with id" in taught.json()["error"]
+
+
+def test_review_lists_page_through_everything_with_a_total(client_as):
+    for n in range(5):
+        record_rejection(channel="hl7", reason=f"refusal {n}")
+    held = [ingest_image_bytes(data=dicom_bytes(Modality="US"), dataset=make_dataset("us")).image for _ in range(3)]
+    curator = client_as("curator")
+
+    pages = [curator.get(f"/api/curation/rejections/?limit=2&offset={offset}") for offset in (0, 2, 4)]
+    queue = curator.get("/api/curation/quarantine/?limit=2&offset=2")
+
+    assert [page["X-Total-Count"] for page in pages] == ["5", "5", "5"]
+    assert [row["reason"] for page in pages for row in page.json()] == [f"refusal {n}" for n in range(4, -1, -1)]
+    assert queue["X-Total-Count"] == "3" and [row["id"] for row in queue.json()] == [held[2].pk]
+    assert curator.get("/api/curation/rejections/?limit=0").status_code == 400

@@ -246,3 +246,16 @@ def test_over_long_texts_are_refused_and_formula_like_notes_are_quoted_in_the_cs
 
     assert too_long.status_code == 400
     assert row["teaching_note"] == "'=HYPERLINK(\"http://example.org\",\"click\")"
+
+
+def test_listing_many_sets_takes_a_fixed_number_of_queries(client_as, images, django_assert_max_num_queries):
+    educator = client_as("educator")
+    for n in range(12):
+        created = educator.post("/api/teaching-sets/", {"title": f"set {n}"}, format="json").json()
+        educator.post(f"/api/teaching-sets/{created['id']}/cases/", {"image_id": images[n % 3].pk}, format="json")
+
+    with django_assert_max_num_queries(12):
+        listed = educator.get("/api/teaching-sets/")
+
+    assert listed["X-Total-Count"] == "12" and len(listed.json()) == 12
+    assert all(row["case_count"] == 1 and row["can_edit"] for row in listed.json())
