@@ -6,7 +6,7 @@ import io
 import pydicom
 from pynetdicom import sop_class as sop
 
-from ingest.errors import NotAnImage
+from ingest.errors import ImageTooLarge, NotAnImage, UnsupportedTransferSyntax
 
 SUCCESS = 0x0000
 PROCESSING_FAILURE = 0x0110
@@ -14,6 +14,7 @@ SOP_CLASS_NOT_SUPPORTED = 0x0122
 OUT_OF_RESOURCES = 0xA700
 DATASET_DOES_NOT_MATCH_SOP_CLASS = 0xA900
 CANNOT_UNDERSTAND = 0xC000
+TRANSFER_SYNTAX_NOT_SUPPORTED = 0xC122  # PS3.18 10.5.3; in C-STORE's 0xCxxx "cannot understand" range
 STUDY_UID_MISMATCH = 0xC409  # STOW-RS to /studies/{uid} with an instance of another study (PS3.18, 10.5.3)
 
 # Retired but still sent by older ultrasound machines; pynetdicom does not list them among its storage contexts.
@@ -49,8 +50,10 @@ def failure_status(exc: Exception) -> int:
     """The C-STORE / STOW-RS failure code for an error the ingestion service raised."""
     if isinstance(exc, NotAnImage):
         return DATASET_DOES_NOT_MATCH_SOP_CLASS
-    if isinstance(exc, OSError):
+    if isinstance(exc, (OSError, ImageTooLarge)):  # our storage or our size limit, not the sender's object
         return OUT_OF_RESOURCES
+    if isinstance(exc, UnsupportedTransferSyntax):
+        return TRANSFER_SYNTAX_NOT_SUPPORTED
     return CANNOT_UNDERSTAND
 
 

@@ -22,6 +22,14 @@ class NotAnImage(UnreadableImage):
     """A well-formed object without pixel data (structured report, RT plan, waveform, ...)."""
 
 
+class ImageTooLarge(UnreadableImage):
+    """More pixels than this server decodes (MAX_PIXELS): a resource limit, not a broken object."""
+
+
+class UnsupportedTransferSyntax(UnreadableImage):
+    """Pixel data in a transfer syntax no installed decoder reads."""
+
+
 class MalformedRequest(IngestError):
     """A request body that does not follow its declared format (e.g. multipart without parts)."""
 

@@ -17,7 +17,7 @@ from pydicom import config as pydicom_config
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
 from ingest.anonymizer import AnonymizationPolicy, AnonymizedDicom, anonymize_dataset
-from ingest.errors import NotAnImage, UnreadableImage
+from ingest.errors import ImageTooLarge, NotAnImage, UnreadableImage, UnsupportedTransferSyntax
 from ingest.parsers.images import MAX_PIXELS, scale_to_uint8
 from ingest.records import ImageRecord
 
@@ -57,6 +57,8 @@ def decoder_errors_as_unreadable():
         yield
     except UnreadableImage:
         raise
+    except NotImplementedError as exc:  # pydicom: no installed plugin decodes this transfer syntax
+        raise UnsupportedTransferSyntax("no decoder here reads this transfer syntax") from exc
     except Exception as exc:  # pydicom raises many types for broken or unsupported pixel data
         raise UnreadableImage(f"cannot decode DICOM pixel data: {type(exc).__name__}") from exc
     except BaseException as exc:
@@ -69,7 +71,7 @@ def check_pixel_budget(dataset: pydicom.Dataset) -> None:
     """Refuse headers that would make a decoder allocate more than MAX_PIXELS samples per frame."""
     samples = int(dataset.Rows) * int(dataset.Columns) * int(getattr(dataset, "SamplesPerPixel", 1) or 1)
     if samples > MAX_PIXELS:
-        raise UnreadableImage(f"DICOM pixel data of {samples} samples is too large")
+        raise ImageTooLarge(f"DICOM pixel data of {samples} samples per frame is more than this server decodes")
 
 
 def _to_display(dataset: pydicom.Dataset, array: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import io
 import numpy as np
 from PIL import Image as PILImage, UnidentifiedImageError
 
-from ingest.errors import UnreadableImage, UnsupportedFormat
+from ingest.errors import ImageTooLarge, UnreadableImage, UnsupportedFormat
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -37,7 +37,7 @@ def decode_raster(data: bytes) -> np.ndarray:
     try:
         with PILImage.open(io.BytesIO(data)) as image:
             if image.width * image.height > MAX_PIXELS:
-                raise UnreadableImage(f"image of {image.width}x{image.height} pixels is too large")
+                raise ImageTooLarge(f"image of {image.width}x{image.height} pixels is more than this server decodes")
             image.load()
             return to_gray_uint8(image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:

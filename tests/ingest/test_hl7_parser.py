@@ -85,6 +85,20 @@ def test_parse_adt_reads_demographics_only():
     assert [code.code for code in record.codes] == ["J18.9"]
 
 
+@pytest.mark.parametrize("pid, expected", [
+    ("PID|1||123-45-6789^^^SSA^SS~MRN-7^^^H^MR||DOE^JANE||19800101|F", "MRN-7"),  # the MR repetition, not the first
+    ("PID|1||OTHER-1^^^H^PI~OTHER-2^^^H^AN||DOE^JANE||19800101|F", "OTHER-1"),  # no MR: the first
+    ("PID|1|EXT-9|||DOE^JANE||19800101|F", "EXT-9"),  # no PID-3 at all: PID-2
+])
+def test_the_patient_key_is_the_identifier_dicom_also_carries(pid, expected):
+    message = "\r".join(["MSH|^~\\&|ADT|H|CBIR|CBIR|20240101||ADT^A08|A9|P|2.5.1", pid])
+
+    record = parse_hl7_message(message)
+
+    assert record.patient.pseudonym == pseudonymize("pt", expected)  # so reports reach that patient's images
+    assert "123-45-6789" not in repr(record) and "MRN-7" not in repr(record)
+
+
 def test_parse_omi_reads_accession_and_study_uid_from_ipc():
     message = "\r".join(["MSH|^~\\&|RIS|H|CBIR|CBIR|20240101||OMI^O23|O1|P|2.5.1",
                          "PID|1||P-3^^^H^MR||ROE^ANN",

@@ -152,6 +152,24 @@ def test_an_unexpected_failure_fails_its_part_only_and_the_others_are_reported(c
     assert Image.objects.count() == 1
 
 
+def test_our_size_limit_and_a_transfer_syntax_we_cannot_decode_get_their_own_failure_reasons(client):
+    import io
+
+    from pydicom.encaps import encapsulate
+
+    from tests.factories import dicom_bytes
+
+    huge = pydicom.dcmread(io.BytesIO(dicom_bytes()))
+    huge.Rows = huge.Columns = 10_000  # 100 M samples a frame: over what the server decodes
+    mpeg = pydicom.dcmread(io.BytesIO(dicom_bytes()))
+    mpeg.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.100"  # MPEG2: no decoder installed
+    mpeg.PixelData = encapsulate([b"\0" * 100])
+
+    response = post(client, multipart(dataset_bytes(huge), dataset_bytes(mpeg)))
+
+    assert response.status_code == 409 and uids(response, FAILED, REASON) == [0xA700, 0xC122]
+
+
 def test_storing_to_a_study_resource_refuses_instances_of_other_studies(client, datasets_dir):
     ct, mr = sample_bytes(datasets_dir, "pydicom/CT_small.dcm"), sample_bytes(datasets_dir, "pydicom/MR_small.dcm")
     study = pydicom.dcmread(datasets_dir / "dicom_samples" / "pydicom/CT_small.dcm").StudyInstanceUID
