@@ -1,5 +1,6 @@
 """DICOMweb client of the configured PACS (PACS_DICOMWEB_URL): WADO-RS retrieval of one instance or a
-whole series, as DICOM Part 10 bytes. Errors become NotFound (404) or UpstreamUnavailable (502);
+whole series, as DICOM Part 10 bytes. Errors become NotFound (404), UpstreamUnavailable (502) or
+UpstreamTimeout (504, each read waiting longer than PACS_TIMEOUT_SECONDS);
 UIDs are never logged or echoed (they can identify a patient)."""
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pydicom.multival import MultiValue
 import requests
 from django.conf import settings
 
-from cbir.errors import NotFound, ServiceNotReady, UpstreamUnavailable
+from cbir.errors import NotFound, ServiceNotReady, UpstreamTimeout, UpstreamUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,11 @@ def pacs_errors(what: str):
         if status in (401, 403):
             raise UpstreamUnavailable(f"the PACS refused our credentials (HTTP {status})") from exc
         raise UpstreamUnavailable(f"the PACS failed to return the {what} (HTTP {status})") from exc
-    except (requests.ConnectionError, requests.Timeout) as exc:
+    except requests.Timeout as exc:  # before ConnectionError: a connect timeout is both
+        logger.warning("PACS timed out during a %s retrieval", what)
+        raise UpstreamTimeout(f"the PACS did not answer within {settings.PACS_TIMEOUT_SECONDS:g} s "
+                              "(PACS_TIMEOUT_SECONDS); try again later") from exc
+    except requests.ConnectionError as exc:
         logger.warning("PACS unreachable during a %s retrieval: %s", what, type(exc).__name__)
         raise UpstreamUnavailable("the PACS is unreachable; try again later") from exc
     except (requests.RequestException, KeyError, ValueError, IndexError, TypeError, AttributeError,

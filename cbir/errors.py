@@ -23,6 +23,10 @@ class UpstreamUnavailable(CbirError):
     http_status = status.HTTP_502_BAD_GATEWAY
 
 
+class UpstreamTimeout(CbirError):
+    http_status = status.HTTP_504_GATEWAY_TIMEOUT
+
+
 class ServiceNotReady(CbirError):
     http_status = status.HTTP_503_SERVICE_UNAVAILABLE
 

@@ -170,6 +170,22 @@ def test_a_pacs_answer_that_is_not_dicomweb_is_502_with_a_message(api_client, br
     assert response.status_code == 502 and "invalid DICOMweb answer" in response.json()["error"]
 
 
+def test_a_pacs_that_does_not_answer_in_time_is_504_with_a_message(api_client, settings, mirrored_repository):
+    import socket
+
+    silent = socket.socket()  # accepts the connection (the kernel does), never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    settings.PACS_DICOMWEB_URL = f"http://127.0.0.1:{silent.getsockname()[1]}/dicom-web"
+    settings.PACS_TIMEOUT_SECONDS = 0.5
+    try:
+        response = post(api_client, **uids(SAMPLES / "CT_small.dcm"))
+    finally:
+        silent.close()
+
+    assert response.status_code == 504 and "did not answer within 0.5 s" in response.json()["error"]
+
+
 def test_the_dicomweb_client_does_not_log_the_uids_it_retrieves(api_client, pacs, mirrored_repository, caplog):
     caplog.set_level(logging.INFO)
     query = uids(SAMPLES / "CT_small.dcm")
