@@ -4,10 +4,12 @@ import io
 import json
 import zipfile
 
+import pydicom
 import pytest
 from django.contrib.auth.models import Group
 
 from browser.models import AuditEvent
+from ingest.pseudonyms import pseudonymize
 from tests.factories import ingest_png, make_user
 
 pytestmark = pytest.mark.django_db
@@ -156,8 +158,12 @@ def test_dicom_export_carries_the_de_identified_dicom_files(client_as):
     response = educator.get(f"/api/teaching-sets/{teaching_set['id']}/export/?format=dicom")
 
     assert response.status_code == 200, response.content
-    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
-    assert [name for name in names if name.startswith("images/")] == [f"images/001_{image.pk}.dcm"]
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert [name for name in archive.namelist() if name.startswith("images/")] == [f"images/001_{image.pk}.dcm"]
+    exported = archive.read(f"images/001_{image.pk}.dcm")
+    dataset = pydicom.dcmread(io.BytesIO(exported))
+    assert dataset.PatientIdentityRemoved == "YES" and str(dataset.PatientName) == pseudonymize("pt", "PID-12345")
+    assert b"DOE" not in exported and b"PID-12345" not in exported
 
 
 def test_unknown_export_format_is_refused(client_as, images):

@@ -218,6 +218,10 @@ def test_a_year_one_date_is_dropped_instead_of_breaking_the_message(client):
     response = client.post("/api/hl7/", data=text.encode(), content_type="text/plain")
 
     assert response.status_code == 200 and response["X-HL7-Ack-Code"] == "AA"
+    from ingest.models import Report
+
+    report = Report.objects.get()
+    assert report.issued is None and report.text  # the date is dropped, the rest of the report kept
 
 
 def test_an_unexpected_failure_is_an_ae_ack_over_http_too(client, monkeypatch):
