@@ -62,7 +62,16 @@ def send_messages(port: int, sender: int, count: int) -> list[str]:
             .segment("MSA")[1]) for n in range(count)]
 
 
-def test_parallel_hl7_senders_all_get_aa(start_server):
+def stored_counts(installation, *models: str) -> list[int]:
+    """Row counts in the scratch installation's own database, read by a process of its own."""
+    script = ("import django; django.setup(); from ingest import models; "
+              f"print(*[getattr(models, name).objects.count() for name in {list(models)!r}])")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True,
+                            env=installation | {"DJANGO_SETTINGS_MODULE": "cbir.settings"})
+    return [int(count) for count in result.stdout.split()]
+
+
+def test_parallel_hl7_senders_all_get_aa(start_server, installation):
     port = free_hl7_port()
     start_server("hl7_listener", "--port", str(port), port=port)
 
@@ -70,10 +79,11 @@ def test_parallel_hl7_senders_all_get_aa(start_server):
         codes = [code for codes in pool.map(lambda sender: send_messages(port, sender, 8), range(3)) for code in codes]
 
     assert codes == ["AA"] * 24
+    assert stored_counts(installation, "Report", "Patient") == [24, 24]  # one report per patient, none lost
 
 
 @pytest.mark.usefixtures("dcmtk")
-def test_parallel_dicom_senders_are_all_stored(start_server, datasets_dir):
+def test_parallel_dicom_senders_are_all_stored(start_server, datasets_dir, installation):
     port = free_port()
     start_server("dicom_scp", "--host", "127.0.0.1", "--port", str(port), port=port)
     files = [str(datasets_dir / "dicom_samples" / name)  # uncompressed: storescu proposes them as they are
@@ -89,3 +99,6 @@ def test_parallel_dicom_senders_are_all_stored(start_server, datasets_dir):
     responses = [line for log in logs for line in log.splitlines() if "Received Store Response" in line]
     assert len(responses) == 6 * len(files)
     assert all("Success" in line for line in responses), [line for line in responses if "Success" not in line]
+    assert stored_counts(installation, "Image") == [len(files)]  # six senders of the same files: stored once
+    media = Path(installation["CBIR_VAR_DIR"]) / "media"
+    assert len([path for path in media.rglob("*.dcm")]) == len(files)  # and no orphan file of a losing insert
