@@ -4,6 +4,7 @@ import psycopg
 import pytest
 
 from browser import keywords
+from browser.selectors import searchable_code
 from tests.browser.servers import running_postgres
 
 pytestmark = pytest.mark.services
@@ -13,6 +14,8 @@ TEXTS = {
     2: "clear lungs no consolidation",
     3: "Malignant neoplasm of brain, unspecified C71.9 enhancing mass",
     4: "pneumothorax after line placement",
+    5: " ".join(("glioma", *searchable_code("C71.0"), "lesion of 9 mm")),  # as browser.selectors indexes codes
+    6: " ".join(("glioma", *searchable_code("C71.9"))),
 }
 
 
@@ -60,3 +63,7 @@ def test_the_table_uses_a_gin_index(postgres):
     rows = postgres.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [keywords.TABLE]).fetchall()
 
     assert any("gin" in definition.lower() for (definition,) in rows)
+
+
+def test_a_dotted_code_finds_that_code_and_not_its_digits_elsewhere(postgres):
+    assert [image_id for image_id, _ in match(postgres, "C71.9")] == [6]
