@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from django.conf import settings
 
 from browser import pacs
 from browser.graphs import build_proximity_graph
@@ -18,6 +19,7 @@ from embeddings.services import embed_pixels
 from ingest.errors import IngestError
 from ingest.models import Image, Series
 from ingest.parsers import parse_dicom
+from ingest.parsers.dicom import decode_dicom_frames, read_dataset
 
 logger = logging.getLogger(__name__)
 # Neighbours each slice contributes to the series aggregation, per requested series.
@@ -49,7 +51,7 @@ def search_by_pacs_series(*, study_uid: str, series_uid: str, k: int, encoder: s
     with clock.stage("fetch"):
         instances = pacs.fetch_series(study_uid=study_uid, series_uid=series_uid)
     with clock.stage("decode"):
-        slices = decode_slices(instances)
+        slices = decode_slices(instances, limit=settings.PACS_MAX_SERIES_INSTANCES)
     with clock.stage("embed"):
         vectors = embed_pixels(slices, version)  # (slices, dim)
     record, searcher = get_searcher(version, recall=recall)
@@ -72,11 +74,15 @@ AGGREGATION = ("series score = mean over all query slices of the best similarity
                "distance = 1/score - 1")
 
 
-def decode_slices(instances: list[bytes]) -> list[np.ndarray]:
+def decode_slices(instances: list[bytes], *, limit: int) -> list[np.ndarray]:
+    """The series' slices: one per single-frame instance, and the frames of a multi-frame instance (an
+    enhanced CT/MR series is often one instance), spread evenly, about `limit` slices in all. Only pixels:
+    nothing of the query is stored, so no de-identification is needed here."""
+    per_instance = max(1, limit // max(1, len(instances)))
     slices = []
     for data in instances:
         try:
-            slices.append(parse_dicom(data).pixels)
+            slices.extend(decode_dicom_frames(read_dataset(data), per_instance))
         except IngestError:
             logger.info("skipped a series instance without decodable pixels")
     if not slices:

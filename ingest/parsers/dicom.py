@@ -14,7 +14,7 @@ from datetime import date
 import numpy as np
 import pydicom
 from pydicom import config as pydicom_config
-from pydicom.pixels import apply_modality_lut, apply_voi_lut
+from pydicom.pixels import apply_modality_lut, apply_voi_lut, pixel_array
 
 from ingest.anonymizer import AnonymizationPolicy, AnonymizedDicom, anonymize_dataset
 from ingest.errors import ImageTooLarge, NotAnImage, UnreadableImage, UnsupportedTransferSyntax
@@ -48,6 +48,28 @@ def decode_dicom_pixels(dataset: pydicom.Dataset) -> tuple[np.ndarray, int]:
         if frames > 1:
             dataset.pixel_array_options(index=frames // 2)  # decode only that frame
         return _to_display(dataset, dataset.pixel_array), frames
+
+
+def decode_dicom_frames(dataset: pydicom.Dataset, count: int) -> list[np.ndarray]:
+    """Up to `count` frames spread evenly over the object (first and last included), as uint8 (H, W)
+    display images: the slices of an enhanced (multi-frame) CT or MR series held in one instance."""
+    if "PixelData" not in dataset:
+        raise NotAnImage("DICOM object has no pixel data (not an image)")
+    with decoder_errors_as_unreadable():
+        frames = int(getattr(dataset, "NumberOfFrames", 1) or 1)
+        check_pixel_budget(dataset)
+        if frames == 1:
+            return [_to_display(dataset, dataset.pixel_array)]
+        return [_to_display(dataset, pixel_array(dataset, index=index)) for index in spread(frames, count)]
+
+
+def spread(total: int, count: int) -> list[int]:
+    """`count` indices of range(total), evenly spaced, first and last included (all of them if fewer)."""
+    if count >= total:
+        return list(range(total))
+    if count <= 1:
+        return [total // 2]
+    return sorted({round(position * (total - 1) / (count - 1)) for position in range(count)})
 
 
 @contextmanager

@@ -59,6 +59,23 @@ def test_a_series_longer_than_the_limit_is_sampled_evenly(api_client, pacs, mirr
     assert response.json()["results"][0]["series_id"] == mirrored_repository[MR_SERIES[0]].series_id
 
 
+def test_an_enhanced_series_in_one_multi_frame_instance_is_searched_frame_by_frame(api_client, pacs,
+                                                                                  mirrored_repository, settings):
+    from tests.browser.servers import upload_to_orthanc
+
+    enhanced = SAMPLES.parent / "pydicom-data" / "emri_small.dcm"  # one instance of 10 frames
+    upload_to_orthanc(pacs, enhanced)
+    fields = uids(enhanced)
+    del fields["sop_uid"]
+
+    whole = post(api_client, k=3, **fields)
+    settings.PACS_MAX_SERIES_INSTANCES = 4
+    sampled = post(api_client, k=3, **fields)
+
+    assert whole.status_code == 200, whole.content
+    assert whole.json()["query"]["slice_count"] == 10 and sampled.json()["query"]["slice_count"] == 4
+
+
 def test_instance_numbers_that_are_missing_or_multi_valued_sort_first_instead_of_failing():
     import pydicom
 
