@@ -25,12 +25,6 @@ def test_wrong_password_is_401_with_a_message():
     assert response.status_code == 401 and "wrong username or password" in response.json()["error"]
 
 
-def test_anonymous_workspace_request_is_401():
-    response = APIClient().get("/api/teaching-sets/")
-
-    assert response.status_code == 401
-
-
 def test_issue_token_command_prints_a_token_that_authenticates(capsys):
     make_user("researcher", username="cy")
 

@@ -108,13 +108,6 @@ def test_a_saved_search_needs_something_to_search_for(client_as, brain_repositor
     assert response.status_code == 400 and "needs an image" in response.json()["error"]
 
 
-def test_students_cannot_save_searches(client_as, brain_repository):
-    response = client_as("student").post("/api/saved-searches/", {"name": "x", "image_id": brain_repository[0]},
-                                         format="json")
-
-    assert response.status_code == 403
-
-
 def test_an_uploaded_query_over_the_size_limit_is_refused(client_as, brain_repository, datasets_dir, settings):
     settings.MAX_UPLOAD_BYTES = 100
 
