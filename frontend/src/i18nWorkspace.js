@@ -69,6 +69,7 @@ export const WORKSPACE_ENGLISH = [
   pgettext("saved.uploaded", "uploaded image"),
   pgettext("saved.image", "image #{id}"),
   pgettext("saved.ran", "Ran “{name}”: {n} results in {ms} ms"),
+  pgettext("saved.ranOutdated", "Ran “{name}”: {n} results in {ms} ms. It was saved with an older encoder version, so images stored since then are missing: upload the query image again for a current search."),
   pgettext("saved.pacsUnsupported", "A search by PACS UIDs cannot be saved: save an uploaded image or keywords instead."),
   pgettext("why.button", "Why similar?"),
   pgettext("why.heading", "Why similar"),

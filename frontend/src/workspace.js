@@ -99,7 +99,9 @@ export class Workspace {
                       imageId: parameters.image_id ?? null, fileName: "", previewUrl: null };
     this.tabs.show("graph");
     this.search.deselect();
-    return this.search.runSearch(() => api.runSavedSearch(saved.id), request, () => ["saved.ran", { name: saved.name }]);
+    // an uploaded query saved under an older encoder version still answers, but misses newer images: say so
+    const done = (view) => [view.query?.saved_search?.outdated ? "saved.ranOutdated" : "saved.ran", { name: saved.name }];
+    return this.search.runSearch(() => api.runSavedSearch(saved.id), request, done);
   }
 
   /** "Why similar?": the heatmaps of the query shown and this result, or the server's reason why there are none. */
