@@ -10,6 +10,7 @@ import io
 import json
 import uuid
 import zipfile
+from pathlib import Path
 
 from browser.models import TeachingCase, TeachingSet
 from cbir.errors import CbirError
@@ -26,9 +27,13 @@ def export_teaching_set_zip(teaching_set: TeachingSet, *, image_format: str = "p
     from browser.teaching import shown_cases
 
     cases = list(shown_cases(teaching_set).select_related("image__series__study__dataset"))
+    files = [case_file(case, number, image_format) for number, case in enumerate(cases, 1)]
+    check_export_size([path for _, path in files], image_format)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        names = [write_case_image(archive, case, number, image_format) for number, case in enumerate(cases, 1)]
+        for name, path in files:
+            archive.write(path, name)
+        names = [name for name, _ in files]
         archive.writestr("cases.csv", cases_csv(cases, names))
         archive.writestr("bundle.json", fhir_bundle_json(teaching_set, cases))
         archive.writestr("README.txt", f"Teaching set: {teaching_set.title}\n{teaching_set.description}\n"
@@ -36,8 +41,19 @@ def export_teaching_set_zip(teaching_set: TeachingSet, *, image_format: str = "p
     return buffer.getvalue()
 
 
-def write_case_image(archive: zipfile.ZipFile, case: TeachingCase, number: int, image_format: str) -> str:
-    """Write the case's image as images/NNN_ID.(dcm|png), NNN its 1-based place in the export."""
+def check_export_size(paths: list, image_format: str) -> None:
+    """The zip is built in memory: refuse one whose files add up to more than MAX_EXPORT_BYTES."""
+    from django.conf import settings
+
+    total, limit = sum(path.stat().st_size for path in paths), settings.MAX_EXPORT_BYTES
+    if total > limit:
+        hint = "export as PNG, or " if image_format == "dicom" else ""
+        raise CbirError(f"this export would hold {total // 2**20} MiB of images, over the limit of {limit // 2**20} MiB "
+                        f"(CBIR_MAX_EXPORT_BYTES): {hint}split the set")
+
+
+def case_file(case: TeachingCase, number: int, image_format: str) -> tuple[str, Path]:
+    """(name in the zip, file) of the case's image: images/NNN_ID.(dcm|png), NNN its 1-based place."""
     image = case.image
     if image_format == "dicom" and image.dicom_path and media_path(image.dicom_path).is_file():
         name, path = f"images/{number:03d}_{image.pk}.dcm", media_path(image.dicom_path)
@@ -46,8 +62,7 @@ def write_case_image(archive: zipfile.ZipFile, case: TeachingCase, number: int, 
     if not path.is_file():  # an export with a silent gap would mislead its students
         raise CbirError(f"case {number} (image {image.pk}): its image file is missing from storage; "
                         "no export was made")
-    archive.write(path, name)
-    return name
+    return name, path
 
 
 def cases_csv(cases: list[TeachingCase], names: list[str]) -> str:

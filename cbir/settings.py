@@ -172,6 +172,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 # A multipart request over the limit is refused instead of spooled (cbir/uploads.py).
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 FILE_UPLOAD_HANDLERS = ["cbir.uploads.MemoryOnlyUploadHandler"]
+# A teaching-set export is zipped in memory; one whose images add up to more is refused with the reason.
+MAX_EXPORT_BYTES = int(env("CBIR_MAX_EXPORT_BYTES", str(1024 * 1024 * 1024)))
 
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "cbir.errors.api_exception_handler",

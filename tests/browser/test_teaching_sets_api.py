@@ -259,3 +259,14 @@ def test_listing_many_sets_takes_a_fixed_number_of_queries(client_as, images, dj
 
     assert listed["X-Total-Count"] == "12" and len(listed.json()) == 12
     assert all(row["case_count"] == 1 and row["can_edit"] for row in listed.json())
+
+
+def test_an_export_over_the_size_limit_is_refused_with_the_reason(client_as, images, settings):
+    educator = client_as("educator")
+    created = build_set(educator, images)
+    settings.MAX_EXPORT_BYTES = 100  # bytes: less than any PNG
+
+    response = educator.get(f"/api/teaching-sets/{created['id']}/export/")
+
+    assert response.status_code == 400 and "CBIR_MAX_EXPORT_BYTES" in response.json()["error"]
+    assert not AuditEvent.objects.filter(action="export").exists()
