@@ -63,6 +63,7 @@ MATRIX = [
     ("fhir-read", "get", "/fhir/Condition/1", {"researcher", "curator", "admin"}),
     ("fhir-metadata", "get", "/fhir/metadata", PUBLIC),
     ("stow-rs", "post", "/dicomweb/studies", CURATORS),
+    ("stow-rs-study", "post", "/dicomweb/studies/1.2.3.4.5", CURATORS),
     ("frontend-index", "get", "/", PUBLIC),
     ("js-catalogue", "get", "/jsi18n/es/", PUBLIC),
 ]
