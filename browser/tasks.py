@@ -1,8 +1,10 @@
 """Celery tasks of the browser app (thin wrappers over services)."""
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError, InterfaceError, OSError),
+             retry_backoff=True, retry_jitter=True, max_retries=5)
 def build_index_task(encoder_version_id: int) -> int:
     from browser.services import rebuild_index
     from embeddings.models import EncoderVersion

@@ -193,12 +193,26 @@ REST_FRAMEWORK = {
 _BROKER_FROM_ENV = env("CELERY_BROKER_URL", "")
 # Eager mode still builds a producer; the in-memory transport keeps it from looking for a local AMQP server.
 CELERY_BROKER_URL = _BROKER_FROM_ENV or "memory://localhost/"
-CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", _BROKER_FROM_ENV or None)
+# The broker doubles as result backend only when it is Redis (chords need a backend; "amqp" is none).
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND",
+                            _BROKER_FROM_ENV if _BROKER_FROM_ENV.startswith(("redis://", "rediss://")) else None)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not _BROKER_FROM_ENV)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands a task nobody acknowledged within this time to another worker: above any embedding chunk
+# or index build (training is acknowledged at once, see embeddings/tasks.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+# With the broker down, waiting for a result gives up after about a second instead of twenty.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1, "interval_start": 0,
+                                                            "interval_step": 0.5, "interval_max": 0.5}}
+CELERY_RESULT_EXPIRES = 3600  # shard answers are read within seconds; keep Redis from filling up
+# Workers log through LOGGING's handler, whose filter masks DICOM UIDs (Celery would replace it).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# `celery -A cbir beat` (one per installation): embed what an outage or a lost task left unembedded.
+CELERY_BEAT_SCHEDULE = {"catch-up-embeddings": {"task": "embeddings.tasks.catch_up_embeddings_task",
+                                                "schedule": 600.0, "options": {"expires": 540}}}
 # GPU-bound work goes to "gpu" (only GPU workers consume it), embedding to "embed",
 # index shards to "search"; everything else stays on the default "celery" queue.
 CELERY_TASK_ROUTES = {

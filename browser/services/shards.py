@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 from celery.exceptions import TimeoutError as CeleryTimeout
-from kombu.exceptions import OperationalError
 from django.conf import settings
 
 from browser.indexes import VectorIndex, load_index, load_index_ids, shard_directory
@@ -100,7 +99,7 @@ def gather_shards(record: IndexVersion, vector: np.ndarray, *, k: int, allowed: 
             kwargs={"directory": str(shard_directory(Path(record.path), number)), "vector": payload, "k": k,
                     "allowed_ids": allowed, "recall": recall}, expires=timeout * 2)
             for number in range(count)]
-    except OperationalError as exc:  # the broker is down: every shard is unreachable
+    except Exception as exc:  # the broker (or result backend) is down: every shard is unreachable
         return [{"shard": number, "status": "error", "error": f"broker unreachable: {exc}"[:200]}
                 for number in range(count)], []
     statuses, parts = [], []
@@ -122,13 +121,16 @@ def gather_shards(record: IndexVersion, vector: np.ndarray, *, k: int, allowed: 
 
 
 def stop_waiting(results) -> None:
-    """Unsubscribe from the answers that missed the deadline, so that they do not pile up."""
+    """Unsubscribe from the answers that missed the deadline and delete those read, so that they do not
+    pile up in the result backend."""
     for result in results:
-        if not result.ready():
-            try:
+        try:
+            if result.ready():
+                result.forget()
+            else:
                 result.backend.remove_pending_result(result)
-            except Exception:  # best effort: the broker may be the thing that failed
-                pass
+        except Exception:  # best effort: the broker may be the thing that failed
+            pass
 
 
 def get_sharded_searcher(version: EncoderVersion, *, recall: float | None) -> tuple[IndexVersion, ShardedSearcher]:

@@ -164,3 +164,39 @@ def test_silent_workers_make_shards_time_out_instead_of_hanging(api_client, shar
 
     assert [s["status"] for s in body["query"]["shards"]] == ["timeout", "timeout"]
     assert body["results"] == [] and elapsed < 2.5  # one 0.5 s round, no over-fetch retries
+
+
+@pytest.mark.services
+def test_shard_answers_do_not_pile_up_in_the_result_backend(api_client, sharded_repository, celery_over_redis,
+                                                            redis_and_workers):
+    import redis
+
+    images, _ = sharded_repository
+    backend = redis.Redis.from_url(f"{redis_and_workers[0]}/1")
+    before = set(backend.scan_iter("celery-task-meta-*"))  # late answers of earlier tests' deadlines
+
+    for row in (10, 11, 12):
+        assert [s["status"] for s in search(api_client, image_id=images[row].pk, k=5)["query"]["shards"]] == ["ok"] * 2
+
+    assert set(backend.scan_iter("celery-task-meta-*")) - before == set()  # read answers are deleted
+
+
+@pytest.mark.services
+def test_an_unreachable_broker_reports_every_shard_instead_of_failing_the_search(api_client, sharded_repository,
+                                                                                 celery_over_redis):
+    import socket
+
+    from cbir.celery import app
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{probe.getsockname()[1]}"
+    app.conf.update(broker_url=f"{dead}/0", result_backend=f"{dead}/1", broker_connection_max_retries=1,
+                    task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1})
+    forget_connections(app)
+    images, _ = sharded_repository
+
+    body = search(api_client, image_id=images[20].pk, k=5)
+
+    assert [s["status"] for s in body["query"]["shards"]] == ["error", "error"]
+    assert all("broker unreachable" in s["error"] for s in body["query"]["shards"])
