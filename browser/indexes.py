@@ -75,18 +75,29 @@ class VectorIndex:
 
     def _rank(self, query: np.ndarray, rows: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
         candidates = self.vectors if rows is None else self.vectors[rows]
-        distances = euclidean_distances(candidates, query)
-        if k < distances.size:
-            top = np.argpartition(distances, k - 1)[:k]
+        distances = euclidean_distances(candidates, query)  # fast, float32: good enough to shortlist
+        shortlist = min(distances.size, 2 * k + 16)  # room for the shortcut's rounding at the boundary
+        if shortlist < distances.size:
+            top = np.argpartition(distances, shortlist - 1)[:shortlist]
         else:
             top = np.arange(distances.size)
-        top = top[np.argsort(distances[top], kind="stable")]
+        exact = exact_distances(candidates[top], query)
+        order = np.lexsort((top, exact))[:k]  # by exact distance, then by row: ties broken the same way always
+        top = top[order]
         chosen_rows = top if rows is None else rows[top]
-        return self.ids[chosen_rows], distances[top].astype(np.float32)
+        return self.ids[chosen_rows], exact[order].astype(np.float32)
+
+
+def exact_distances(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Distances from each row to `query` as differences in float64: exact to the last digits, unlike the
+    |a|² + |b|² − 2ab shortcut, which in float32 loses near neighbours' order on long vectors."""
+    difference = vectors.astype(np.float64) - np.asarray(query, dtype=np.float64)
+    return np.sqrt(np.einsum("ij,ij->i", difference, difference))
 
 
 def euclidean_distances(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Distances from every row of `vectors` (n, dim) to `query` (dim,), (n,)."""
+    """Distances from every row of `vectors` (n, dim) to `query` (dim,), (n,), by the fast shortcut
+    (float32 rounding: shortlists only; see exact_distances)."""
     squared = np.einsum("ij,ij->i", vectors, vectors) - 2.0 * (vectors @ query) + float(query @ query)
     return np.sqrt(np.maximum(squared, 0.0))
 

@@ -104,3 +104,17 @@ def test_a_query_far_from_the_data_is_answered_exactly_and_flagged():
     assert index.params["far_query_distance"] > 0
     assert far_flag and list(far_ids) == list(index.exact_search(far_query, 10)[0])
     assert not near_flag
+
+
+def test_near_neighbours_of_long_vectors_keep_their_exact_order_and_a_vector_is_at_zero_from_itself():
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=256).astype(np.float32) * 6.0  # norm about 96, as unnormalised autoencoder codes
+    offsets = [0.0625, 0.016, 0.05, 0.03]
+    vectors = np.stack([base + np.float32(offset) * np.eye(256, dtype=np.float32)[0] for offset in offsets])
+    index = build_index(np.arange(10, 14), vectors, target_recall=0.9, k=4, min_points=200)
+
+    ids, distances = index.search(base, 4)
+
+    assert ids.tolist() == [11, 13, 12, 10]  # by offset: 0.016, 0.03, 0.05, 0.0625
+    assert distances == pytest.approx(sorted(offsets), abs=1e-5)
+    assert index.search(vectors[1], 1)[1][0] == pytest.approx(0.0, abs=1e-6)
