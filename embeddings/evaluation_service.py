@@ -60,6 +60,15 @@ def evaluate_encoders(*, reference_dirs: Sequence[str | Path], encoder_names: Se
         out_dir=str(out_dir.resolve()), metrics=metrics)
 
 
+def refuse_shared_files(reference, queries) -> None:
+    """A query that is also in the reference finds itself first and inflates every score."""
+    shared = {path.resolve() for path in reference.paths} & {path.resolve() for path in queries.paths}
+    if shared:
+        example = sorted(shared)[0].name
+        raise DatasetError(f"{len(shared)} query images are also reference images (e.g. {example}); "
+                           "give disjoint folders, or only --reference for a patient-level split")
+
+
 def load_evaluation_sets(reference_dirs, query_dirs, *, label_column: str, max_images: int | None,
                          seed: int) -> EvaluationSets:
     """Reference and labelled queries; without query folders, a patient-level split of the reference."""
@@ -69,6 +78,7 @@ def load_evaluation_sets(reference_dirs, query_dirs, *, label_column: str, max_i
                            "(empty and 'todo' do not count); evaluation needs labels")
     if query_dirs:
         queries = read_labelled_folders(query_dirs, label_column=label_column)
+        refuse_shared_files(reference, queries)
         split = "given query folders"
     else:
         kept, held_out = patient_split(reference.groups, held_out_fraction=QUERY_FRACTION, seed=seed,
@@ -77,6 +87,9 @@ def load_evaluation_sets(reference_dirs, query_dirs, *, label_column: str, max_i
         split = f"patient-level split of the reference: {QUERY_FRACTION:.0%} of the groups are queries (seed {seed})"
     queries = sample_groups(queries.labelled(), max_images, seed=seed)
     reference = sample_groups(reference, max_images, seed=seed)
+    if not any(reference.labels):
+        raise DatasetError("no labelled reference image is left to rank (--max-images smaller than a patient's "
+                           "images, or no labels); every score would be 0")
     if not len(queries):
         raise DatasetError(f"no labelled query image (column '{label_column}'); nothing to evaluate")
     return EvaluationSets(reference=reference, queries=queries, split=split)

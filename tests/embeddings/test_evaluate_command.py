@@ -166,3 +166,17 @@ def test_an_unreadable_checkpoint_is_refused_with_its_name(two_class_folder, tmp
     with pytest.raises(CommandError, match=f"checkpoint of cnn-autoencoder@{version.version} .* is unreadable"):
         call_command("evaluate", "--reference", str(two_class_folder), "--encoders", "cnn-autoencoder",
                      "--out", str(tmp_path / "out"))
+
+
+def test_queries_that_are_also_reference_images_are_refused(two_class_folder, tmp_path):
+    with pytest.raises(CommandError, match="query images are also reference images"):
+        call_command("evaluate", "--reference", str(two_class_folder), "--queries", str(two_class_folder),
+                     "--encoders", "baseline", "--out", str(tmp_path / "out"), "--no-plots")
+
+
+def test_cut_offs_are_sorted_and_deduplicated(two_class_folder, tmp_path):
+    call_command("evaluate", "--reference", str(two_class_folder), "--encoders", "baseline", "--k", "5,1,5",
+                 "--out", str(tmp_path / "out"), "--no-plots")
+
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert list(metrics["encoders"]["baseline"]["precision_at"]) == ["1", "5"]

@@ -32,7 +32,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from embeddings.evaluation_service import evaluate_encoders
 
-        encoders, ks = parse_list(options["encoders"]), parse_list(options["k"], int)
+        encoders, ks = parse_list(options["encoders"]), sorted(set(parse_list(options["k"], int)))
         if not encoders:
             raise CommandError("--encoders needs at least one encoder name")
         if not ks or min(ks) < 1:
