@@ -29,21 +29,30 @@ def pairwise_distances(queries: np.ndarray, reference: np.ndarray) -> np.ndarray
 
 
 def rank_reference(queries: np.ndarray, query_labels: Sequence[str], reference: np.ndarray,
-                   reference_labels: Sequence[str], *, exclude_self: bool = False) -> RankedRelevance:
+                   reference_labels: Sequence[str], *, exclude_self: bool = False,
+                   query_groups: Sequence[str] | None = None,
+                   reference_groups: Sequence[str] | None = None) -> RankedRelevance:
     """Rank the reference by distance for each labelled query (empty labels are dropped).
 
-    `exclude_self`: queries and reference are the same set (leave-one-out).
+    `exclude_self`: queries and reference are the same set (leave-one-out). With groups (patient ids),
+    reference images of the query's own patient are left out too: another slice of the same patient is
+    not a retrieval (masked pairs sort last and count neither as hits nor as relevant).
     """
     query_labels = np.asarray(query_labels, dtype=object)
     reference_labels = np.asarray(reference_labels, dtype=object)
     distances = pairwise_distances(queries, reference)
+    masked = np.zeros(distances.shape, bool)
     if exclude_self:
-        np.fill_diagonal(distances, np.inf)
+        np.fill_diagonal(masked, True)
+    if query_groups is not None and reference_groups is not None:
+        own = np.asarray(query_groups, dtype=object)[:, None]
+        masked |= (own == np.asarray(reference_groups, dtype=object)[None, :]) & (own != "")
+    distances[masked] = np.inf
     keep = np.flatnonzero(query_labels != "")
     order = np.argsort(distances[keep], axis=1, kind="stable")
-    if exclude_self:
-        order = order[:, :-1]  # the query itself sorts last
-    relevance = reference_labels[order] == query_labels[keep][:, None]
+    if exclude_self and not masked[keep].sum(axis=1).max(initial=0) > 1:
+        order = order[:, :-1]  # only the query itself was masked: it sorts last, drop its column
+    relevance = (reference_labels[order] == query_labels[keep][:, None]) & ~np.take_along_axis(masked[keep], order, 1)
     counts = relevance.sum(axis=1)
     return RankedRelevance(relevance=relevance, relevant_counts=counts, query_labels=query_labels[keep])
 
@@ -101,11 +110,13 @@ def _means(ranked: RankedRelevance, aps: np.ndarray, ks: Sequence[int], rows: np
     }
 
 
-def retrieval_map(vectors: np.ndarray, labels: Sequence[str]) -> float:
-    """Leave-one-out mAP within one labelled set (the validation metric of training)."""
+def retrieval_map(vectors: np.ndarray, labels: Sequence[str], groups: Sequence[str] | None = None) -> float:
+    """Leave-one-out mAP within one labelled set (the validation metric of training); with `groups`
+    (patient ids) a query's own patient is left out, so that its other slices do not flatter the score."""
     if len(vectors) < 2:
         return 0.0
-    ranked = rank_reference(vectors, labels, vectors, labels, exclude_self=True)
+    ranked = rank_reference(vectors, labels, vectors, labels, exclude_self=True, query_groups=groups,
+                            reference_groups=groups)
     return float(average_precisions(ranked).mean()) if len(ranked.relevant_counts) else 0.0
 
 

@@ -247,7 +247,7 @@ def _validation_map_of(version: EncoderVersion | None, validation: LabelledImage
     except Exception as exc:  # a broken old checkpoint must not block a new version
         logger.warning("could not score active version %s: %s", version, exc)
         return None
-    return retrieval_map(vectors, validation.labels)
+    return retrieval_map(vectors, validation.labels, validation.groups)
 
 
 def activate_version(version: EncoderVersion) -> None:

@@ -132,7 +132,7 @@ def _loop_parts(encoder: CNNAutoencoderEncoder, train: TrainingData, validation:
 
     def validate() -> float:
         vectors = training.embed_in_batches(network.embed, validation_pixels, device=device)
-        return retrieval_map(vectors, validation.labels)
+        return retrieval_map(vectors, validation.labels, validation.groups)
 
     return training.LoopParts(model=network, optimizer=optimizer, train_step=train_step, validate=validate,
                               scheduler=scheduler, steps_per_epoch=len(plan(0)), batch_plan=plan)

@@ -181,7 +181,7 @@ class GoogLeNetGeMEncoder(NetworkCheckpoint):
                       crop_foreground=options.setting("crop_foreground", False), members=_member_count(options))
         data = MemberData(pixels=encoder.network_pixels(train.images), targets=targets,  # cropped and resized once
                           validation_pixels=encoder.network_pixels(validation.images),
-                          validation_labels=list(validation.labels))
+                          validation_labels=list(validation.labels), validation_groups=list(validation.groups))
         results = [_fit_member(encoder, data, options, index, device, progress) for index in range(encoder.members)]
         encoder.network = cls.assemble([network for network, _ in results])
         if encoder.members == 1:
@@ -189,7 +189,7 @@ class GoogLeNetGeMEncoder(NetworkCheckpoint):
         history = [entry | {"member": index + 1} for index, (_, result) in enumerate(results) for entry in result.history]
         # the ensemble's own validation mAP decides activation, not a member's
         vectors = training.embed_in_batches(encoder.network, data.validation_pixels, device=torch.device("cpu"))
-        metric = retrieval_map(unit_rows(vectors), data.validation_labels)
+        metric = retrieval_map(unit_rows(vectors), data.validation_labels, data.validation_groups)
         return FitResult(encoder=encoder, history=history, validation_metric=metric)
 
 
@@ -201,6 +201,7 @@ class MemberData:
     targets: np.ndarray
     validation_pixels: np.ndarray
     validation_labels: list[str]
+    validation_groups: list[str]  # patients: a query's own are left out of its ranking
 
 
 def _fit_member(encoder: GoogLeNetGeMEncoder, data: MemberData, options: TrainingOptions, index: int,
@@ -277,7 +278,7 @@ def _loop_parts(network: GoogLeNetGeM, head: ArcFaceHead, data: MemberData, opti
 
     def validate() -> float:
         vectors = training.embed_in_batches(network, data.validation_pixels, device=device)
-        return retrieval_map(unit_rows(vectors), data.validation_labels)
+        return retrieval_map(unit_rows(vectors), data.validation_labels, data.validation_groups)
 
     return training.LoopParts(model=model, optimizer=optimizer, train_step=train_step, validate=validate,
                               scheduler=scheduler, steps_per_epoch=steps, batch_plan=plan,

@@ -89,3 +89,15 @@ def test_ann_recall_measures_mrpt_against_exact_search():
 
     assert result["ann_method"] == "mrpt"
     assert 0.5 < result["ann_recall"] <= 1.0
+
+
+def test_the_validation_map_leaves_out_the_query_patients_other_images():
+    # two patients of two slices each, slices of one patient identical: labels unrelated to the patients
+    vectors = np.array([[0.0], [0.0], [10.0], [10.0]])
+    labels, groups = ["a", "b", "a", "b"], ["p1", "p1", "p2", "p2"]
+
+    with_own_patient = retrieval_map(vectors, labels)  # each nearest is the same patient's other slice
+    other_patients_only = retrieval_map(vectors, labels, groups)
+
+    assert with_own_patient == pytest.approx((1 / 2 + 1 / 3 + 1 / 2 + 1 / 3) / 4)
+    assert other_patients_only == pytest.approx((1 + 1 / 2 + 1 + 1 / 2) / 4)
