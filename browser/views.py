@@ -22,7 +22,7 @@ from ingest.selectors import get_image
 from ingest.storage import media_path
 from ingest.uploads import read_upload
 
-UID_PATTERN = r"^[0-9]+(\.[0-9]+)*$"
+UID_PATTERN = r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+$"  # PS3.5 9.1: no leading zeros, two parts or more
 
 
 class FilterFields(serializers.Serializer):

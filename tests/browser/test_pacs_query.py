@@ -132,6 +132,8 @@ def test_wrong_pacs_credentials_are_502_with_a_message(api_client, pacs, setting
     ({"study_uid": "1.2", "sop_uid": "1.2.3.4"}, "needs 'study_uid' and 'series_uid'"),
     ({"series_uid": "1.2.3"}, "needs 'study_uid' and 'series_uid'"),
     ({"study_uid": "1.2; DROP", "series_uid": "1.2.3"}, "study_uid"),
+    ({"study_uid": "1.02.3", "series_uid": "1.2.3"}, "study_uid"),  # a leading zero (PS3.5 9.1)
+    ({"study_uid": "1.2.3", "series_uid": "7"}, "series_uid"),  # one component is no UID
     ({"k": 5}, "exactly one of"),
 ])
 def test_contradictory_or_malformed_uid_queries_are_400(api_client, fields, message):
