@@ -114,18 +114,22 @@ def test_code_filter_matches_report_codes_and_icd10_ranges(api_client, repositor
     assert other_chapter["results"] == []
 
 
-def test_icd10_ranges_ignore_case_and_skip_codes_that_are_no_category(api_client, repository):
+def icd10_coded_images(codes: tuple[str, ...], *, seed: int) -> dict:
+    """code -> an embedded image whose report carries that ICD-10-CM code, written as given."""
     from ingest.models import CodedConcept, Report
 
-    def coded_image(code: str):
+    images = {}
+    for code in codes:
         study = make_study(dataset="codes")
-        image = make_image(study=study, label="pneumonia")
+        images[code] = make_image(study=study, label="pneumonia")
         report = Report.objects.create(study=study, source_key=f"r-{code}", text="")
         CodedConcept.objects.create(system="http://hl7.org/fhir/sid/icd-10-cm", code=code, report=report)
-        return image
+    store_vectors(list(images.values()), random_vectors(len(images), seed=seed))
+    return images
 
-    images = {code: coded_image(code) for code in ("J18.9", "j18.9", "J180", "J09", "J1", "J19")}
-    store_vectors(list(images.values()), random_vectors(len(images), seed=8))
+
+def test_icd10_ranges_ignore_case_and_skip_codes_that_are_no_category(api_client, repository):
+    images = icd10_coded_images(("J18.9", "j18.9", "J180", "J09", "J1", "J19"), seed=8)
 
     block = search(api_client, image_id=repository[0].pk, k=20, code="ICD-10|J09-J18")
 
@@ -133,17 +137,7 @@ def test_icd10_ranges_ignore_case_and_skip_codes_that_are_no_category(api_client
 
 
 def test_an_exact_icd_code_matches_however_its_dot_was_written(api_client, repository):
-    from ingest.models import CodedConcept, Report
-
-    def coded_image(code: str):
-        study = make_study(dataset="dots")
-        image = make_image(study=study, label="pneumonia")
-        report = Report.objects.create(study=study, source_key=f"d-{code}", text="")
-        CodedConcept.objects.create(system="http://hl7.org/fhir/sid/icd-10-cm", code=code, report=report)
-        return image
-
-    images = {code: coded_image(code) for code in ("J18.9", "J189", "J18.0")}
-    store_vectors(list(images.values()), random_vectors(len(images), seed=9))
+    images = icd10_coded_images(("J18.9", "J189", "J18.0"), seed=9)
 
     dotted = search(api_client, image_id=repository[0].pk, k=20, code="ICD-10-CM|J18.9")
     plain = search(api_client, image_id=repository[0].pk, k=20, code="ICD-10-CM|j189")
