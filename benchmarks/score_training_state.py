@@ -54,7 +54,8 @@ def main() -> None:
         pixels = prepare_square(part.load_pixels(), args.img_size)
         with torch.inference_mode():
             vectors = training.embed_in_batches(network, pixels, device=torch.device("cpu"))
-        print(f"{name}: {len(pixels)} images, mAP {retrieval_map(unit_rows(vectors), list(part.labels), list(part.groups)):.4f}")
+        score = retrieval_map(unit_rows(vectors), list(part.labels), list(part.groups))
+        print(f"{name}: {len(pixels)} images, mAP {score:.4f}")
 
 
 if __name__ == "__main__":

@@ -48,8 +48,8 @@ def check_export_size(paths: list, image_format: str) -> None:
     total, limit = sum(path.stat().st_size for path in paths), settings.MAX_EXPORT_BYTES
     if total > limit:
         hint = "export as PNG, or " if image_format == "dicom" else ""
-        raise CbirError(f"this export would hold {total // 2**20} MiB of images, over the limit of {limit // 2**20} MiB "
-                        f"(CBIR_MAX_EXPORT_BYTES): {hint}split the set")
+        raise CbirError(f"this export would hold {total // 2**20} MiB of images, over the limit of "
+                        f"{limit // 2**20} MiB (CBIR_MAX_EXPORT_BYTES): {hint}split the set")
 
 
 def case_file(case: TeachingCase, number: int, image_format: str) -> tuple[str, Path]:

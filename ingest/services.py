@@ -15,8 +15,8 @@ from django.db import DatabaseError, IntegrityError, transaction
 from cbir.errors import CbirError
 from ingest.anonymizer import AnonymizationPolicy
 from ingest.dicom_policy import (CANNOT_UNDERSTAND, DATASET_DOES_NOT_MATCH_SOP_CLASS, IMAGE_STORAGE_CLASSES,
-                                 OUT_OF_RESOURCES, PROCESSING_FAILURE, SOP_CLASS_NOT_SUPPORTED, STUDY_UID_MISMATCH, SUCCESS, failure_status,
-                                 peek_uids)
+                                 OUT_OF_RESOURCES, PROCESSING_FAILURE, SOP_CLASS_NOT_SUPPORTED, STUDY_UID_MISMATCH,
+                                 SUCCESS, failure_status, peek_uids)
 from ingest.models import Dataset, Image, Rejection, Series, Study
 from ingest.parsers import parse_image_bytes
 from ingest.parsers.dicom import deidentify_and_decode, read_dataset

@@ -13,8 +13,8 @@ def test_compose_file_is_valid_and_runs_one_process_per_service():
                             capture_output=True, text=True)
 
     assert result.returncode == 0, result.stderr
-    for service in ("migrate:", "web:", "worker:", "beat:", "search-worker:", "gpu-worker:", "redis:", "db:", "dicom-scp:",
-                    "hl7-listener:"):
+    for service in ("migrate:", "web:", "worker:", "beat:", "search-worker:", "gpu-worker:", "redis:", "db:",
+                    "dicom-scp:", "hl7-listener:"):
         assert f"  {service}" in result.stdout
 
 

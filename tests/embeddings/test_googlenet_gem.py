@@ -120,8 +120,8 @@ def test_softmax_weight_adds_a_classifier_cross_entropy_to_the_arcface_loss():
     def first_loss(extra: dict) -> tuple[float, torch.nn.Module]:
         options = TrainingOptions(epochs=1, img_size=32, batch_size=6, extra=extra)
         pixels = encoder.network_pixels(data.images)
-        member_data = MemberData(pixels=pixels, targets=targets, validation_pixels=pixels, validation_labels=data.labels,
-                                 validation_groups=data.groups)
+        member_data = MemberData(pixels=pixels, targets=targets, validation_pixels=pixels,
+                                 validation_labels=data.labels, validation_groups=data.groups)
         parts = _loop_parts(encoder.network, head, member_data, options, torch.device("cpu"))
         parts.model.train()
         return float(parts.train_step(batch, torch.Generator().manual_seed(0)).detach()), parts.model
