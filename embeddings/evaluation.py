@@ -77,20 +77,30 @@ def recall_at(ranked: RankedRelevance, k: int) -> np.ndarray:
     return np.divide(found, ranked.relevant_counts, out=np.zeros(len(found)), where=ranked.relevant_counts > 0)
 
 
-def bootstrap_ci95(values: np.ndarray, *, rounds: int = 1000, seed: int = 0) -> list[float]:
-    """Percentile bootstrap 95% interval of the mean, resampling queries."""
+def bootstrap_ci95(values: np.ndarray, *, groups: Sequence[str] | None = None, rounds: int = 1000,
+                   seed: int = 0) -> list[float]:
+    """Percentile bootstrap 95% interval of the mean. With `groups` (patients) whole patients are
+    resampled: a patient's slices are not independent queries, and resampling them one by one would
+    make the interval too narrow."""
     if len(values) == 0:
         return [0.0, 0.0]
     rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), size=(rounds, len(values)))].mean(axis=1)
+    if groups is None:
+        means = values[rng.integers(0, len(values), size=(rounds, len(values)))].mean(axis=1)
+    else:
+        _, group_of = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
+        sums, counts = np.bincount(group_of, weights=values), np.bincount(group_of)
+        drawn = rng.integers(0, len(sums), size=(rounds, len(sums)))  # patients, with replacement
+        means = sums[drawn].sum(axis=1) / counts[drawn].sum(axis=1)  # the mean over their queries
     return [float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))]
 
 
-def summarize(ranked: RankedRelevance, ks: Sequence[int]) -> dict:
-    """map, precision_at, recall_at, map_ci95 and per_class, as in metrics.json."""
+def summarize(ranked: RankedRelevance, ks: Sequence[int], query_groups: Sequence[str] | None = None) -> dict:
+    """map, precision_at, recall_at, map_ci95 (resampling patients when `query_groups`, one per labelled
+    query) and per_class, as in metrics.json."""
     aps = average_precisions(ranked)
     summary = _means(ranked, aps, ks, np.ones(len(aps), bool))
-    summary["map_ci95"] = bootstrap_ci95(aps)
+    summary["map_ci95"] = bootstrap_ci95(aps, groups=query_groups)
     summary["queries"] = int(len(aps))
     summary["per_class"] = {
         str(label): _means(ranked, aps, ks, ranked.query_labels == label) | {"queries": int((ranked.query_labels == label).sum())}

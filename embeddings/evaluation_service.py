@@ -49,7 +49,7 @@ def evaluate_encoders(*, reference_dirs: Sequence[str | Path], encoder_names: Se
         reference_vectors[version.name] = _embed(reference_pixels, version, progress, "reference")
         query_vectors = _embed(query_pixels, version, progress, "queries")
         results[version.name] = score_encoder(version, reference_vectors[version.name], sets.reference.labels,
-                                              query_vectors, sets.queries.labels, ks)
+                                              query_vectors, sets.queries.labels, ks, query_groups=sets.queries.groups)
     metrics = {"encoders": results, "label_column": label_column, "ks": list(ks), "split": sets.split,
                "reference_images": len(sets.reference), "query_images": int(sum(1 for l in sets.queries.labels if l))}
     out_dir = Path(out_dir)
@@ -96,11 +96,14 @@ def load_evaluation_sets(reference_dirs, query_dirs, *, label_column: str, max_i
 
 
 def score_encoder(version: EncoderVersion, reference: np.ndarray, reference_labels: Sequence[str],
-                  queries: np.ndarray, query_labels: Sequence[str], ks: Sequence[int]) -> dict:
-    """metrics.json entry of one encoder: map, precision_at, recall_at, map_ci95, per_class, ann_recall."""
+                  queries: np.ndarray, query_labels: Sequence[str], ks: Sequence[int],
+                  query_groups: Sequence[str] | None = None) -> dict:
+    """metrics.json entry of one encoder: map, precision_at, recall_at, map_ci95 (by patient when the
+    queries' groups are given), per_class, ann_recall."""
     ranked = rank_reference(queries, query_labels, reference, reference_labels)
     labelled = np.asarray([bool(label) for label in query_labels])
-    result = {"version": version.version, "dim": version.dim} | summarize(ranked, ks)
+    groups = None if query_groups is None else list(np.asarray(query_groups, dtype=object)[labelled])
+    result = {"version": version.version, "dim": version.dim} | summarize(ranked, ks, query_groups=groups)
     return result | ann_recall(reference, queries[labelled], max(ks))
 
 

@@ -73,6 +73,19 @@ def test_bootstrap_interval_brackets_the_mean_and_is_reproducible():
     assert bootstrap_ci95(values) == [low, high]
 
 
+def test_the_interval_resamples_patients_not_their_slices():
+    # 8 patients of 20 slices each, one AP value per patient: the slices carry no independent information
+    per_patient = np.random.default_rng(2).random(8)
+    values, groups = np.repeat(per_patient, 20), np.repeat([f"p{n}" for n in range(8)], 20)
+
+    by_slice = np.diff(bootstrap_ci95(values))[0]
+    by_patient = np.diff(bootstrap_ci95(values, groups=groups))[0]
+    per_patient_only = np.diff(bootstrap_ci95(per_patient))[0]
+
+    assert by_patient > 3 * by_slice  # slices resampled alone pretend to 160 independent queries
+    assert by_patient == pytest.approx(per_patient_only, rel=0.25)
+
+
 def test_ann_recall_uses_exact_search_below_mrpt_minimum():
     result = ann_recall(np.random.default_rng(0).random((40, 8), dtype=np.float32), np.zeros((3, 8), np.float32), 5)
 
