@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -29,9 +28,7 @@ def ingest_fhir_resource(*, data, resource_type: str) -> FhirWrite:
     """POST /fhir/{type}: one resource; a re-sent identical resource is a no-op. Raises FhirInvalid."""
     try:
         if resource_type not in SUPPORTED_TYPES:
-            shown = re.sub(r"[^A-Za-z]", "", resource_type)[:40]  # a path segment is not echoed verbatim
-            raise FhirTypeNotServed(f"POST of {shown} is not supported; supported: {', '.join(SUPPORTED_TYPES)}",
-                                    code="not-supported")
+            raise FhirTypeNotServed(resource_type, SUPPORTED_TYPES)
         if not isinstance(data, dict) or data.get("resourceType") != resource_type:
             raise FhirInvalid(f"the body must be a {resource_type[:40]} resource", code="structure")
         record = parse_fhir_resource(data, context_for(data))

@@ -59,8 +59,7 @@ class FhirApi(APIView):
         if isinstance(exc, FhirInvalid):  # an unknown type in the URL is 404 in FHIR's REST rules, not 400
             return outcome_response(exc.issues, 404 if isinstance(exc, FhirTypeNotServed) else 400)
         if isinstance(exc, NotFound):
-            code = "not-supported" if isinstance(exc, TypeNotServed) else "not-found"
-            return outcome_response([{"severity": "error", "code": code, "diagnostics": exc.message}], 404)
+            return outcome_response([{"severity": "error", "code": "not-found", "diagnostics": exc.message}], 404)
         if isinstance(exc, (NotAuthenticated, AuthenticationFailed, PermissionDenied)):
             return security_outcome(self, exc)
         if isinstance(exc, RequestDataTooBig):
@@ -129,14 +128,9 @@ def security_outcome(view: APIView, exc) -> JsonResponse:
     return response
 
 
-class TypeNotServed(NotFound):
-    """A resource type this server does not serve: 404 with issue code not-supported (FHIR R4 REST, 3.1.0.4)."""
-
-
 def check_supported(resource_type: str, supported) -> None:
     if resource_type not in supported:
-        shown = re.sub(r"[^A-Za-z]", "", resource_type)[:40]  # a path segment is not echoed verbatim
-        raise TypeNotServed(f"resource type {shown} is not served here; supported: {', '.join(supported)}")
+        raise FhirTypeNotServed(resource_type, supported)
 
 
 def search_bundle(request, resource_type: str, params) -> dict:

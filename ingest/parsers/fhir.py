@@ -34,7 +34,16 @@ class FhirInvalid(IngestError):
 
 
 class FhirTypeNotServed(FhirInvalid):
-    """POST /fhir/{type} for a type this server does not store (answered 404, not 400)."""
+    """/fhir/{type} for a type this server does not serve: 404 with issue code not-supported (FHIR R4 REST)."""
+
+    def __init__(self, resource_type: str, supported):
+        super().__init__(f"resource type {shown_type(resource_type)} is not served here; supported: "
+                         f"{', '.join(supported)}", code="not-supported")
+
+
+def shown_type(name: str) -> str:
+    """A resource type as it may be echoed: its letters only, at most 40 (never submitted text verbatim)."""
+    return re.sub(r"[^A-Za-z]", "", name)[:40]
 
 
 @dataclass
@@ -105,8 +114,7 @@ def validate_resource(data) -> None:
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         raise FhirInvalid("not a FHIR resource (no resourceType)", code="structure")
     if data["resourceType"] not in SUPPORTED_TYPES:
-        shown = re.sub(r"[^A-Za-z]", "", data["resourceType"])[:40]
-        raise FhirInvalid(f"resource type {shown} is not supported here; supported: "
+        raise FhirInvalid(f"resource type {shown_type(data['resourceType'])} is not supported here; supported: "
                           f"{', '.join(SUPPORTED_TYPES)}", code="not-supported")
     validate_model(data["resourceType"], data, data)
 
