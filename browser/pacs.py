@@ -15,6 +15,7 @@ import requests
 from django.conf import settings
 
 from cbir.errors import NotFound, ServiceNotReady, UpstreamTimeout, UpstreamUnavailable
+from ingest.parsers.dicom import spread
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +82,8 @@ def sop_uid_of(item: dict) -> str:
 
 
 def evenly_spaced(items: list, count: int) -> list:
-    """`count` items spread over the whole list, first and last included."""
-    if count >= len(items):
-        return items
-    if count == 1:
-        return [items[len(items) // 2]]
-    return [items[round(position * (len(items) - 1) / (count - 1))] for position in range(count)]
+    """`count` items spread over the whole list, first and last included (as frames are, see spread)."""
+    return [items[index] for index in spread(len(items), count)]
 
 
 @contextmanager

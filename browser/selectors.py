@@ -5,11 +5,11 @@ from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Upper
 
 from browser.filters import CodeFilter, Filters, range_bounds
-from ingest.codes import ICD9_CM, ICD10, ICD10_CM
 from browser.models import IndexVersion
 from embeddings.encoders.registry import known_encoders
 from embeddings.models import EncoderVersion
 from embeddings.selectors import get_default_encoder_name
+from ingest.codes import ICD9_CM, ICD10, ICD10_CM
 from ingest.models import CodedConcept, Image, Patient, Report, Study
 from ingest.selectors import searchable_images
 

@@ -1,10 +1,11 @@
 """Celery tasks of the browser app (thin wrappers over services)."""
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+
+from embeddings.tasks import TRANSIENT
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError, InterfaceError, OSError),
-             retry_backoff=True, retry_jitter=True, max_retries=5)
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=TRANSIENT, retry_backoff=True,
+             retry_jitter=True, max_retries=5)
 def build_index_task(encoder_version_id: int) -> int:
     from browser.services import rebuild_index
     from embeddings.models import EncoderVersion

@@ -1,10 +1,7 @@
 """Celery tasks of the embeddings app (thin wrappers over services)."""
-import logging
-
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-logger = logging.getLogger(__name__)
 
 # A database restart or a storage hiccup must not lose a chunk (and with it the index build after it).
 TRANSIENT = (OperationalError, InterfaceError, OSError)
@@ -46,9 +43,6 @@ def train_encoder_task(name: str, dataset_dirs: list[str], options: dict, label_
 def catch_up_embeddings_task() -> None:
     """Periodic (CELERY_BEAT_SCHEDULE): embed and index what no task did, e.g. images stored while the
     broker was down; with nothing missing it does nothing."""
-    from embeddings.services import embed_and_index_new_images
+    from ingest.services import embed_missing_images
 
-    try:
-        embed_and_index_new_images()
-    except Exception as exc:  # the next round tries again
-        logger.error("catching up embeddings failed: %s", type(exc).__name__)
+    embed_missing_images()  # logs a failure; the next round tries again

@@ -212,7 +212,7 @@ def _fit_schedule_to_time(parts: LoopParts, history: list[dict], options: Traini
     limit = options.setting("max_seconds", 0.0)
     if not limit or parts.fit_schedule is None or not history:
         return planned
-    pace = sum(entry["seconds"] + entry.get("validation_seconds", 0.0) for entry in history) / len(history)
+    pace = sum(map(epoch_seconds, history)) / len(history)
     affordable = max(done, int(limit // max(pace, 1e-9)))
     if affordable < planned:
         parts.fit_schedule(affordable)
@@ -235,9 +235,12 @@ def _out_of_time(history: list[dict], options: TrainingOptions) -> bool:
     limit = options.setting("max_seconds", 0.0)
     if not limit or not history:
         return False
-    spent = sum(entry["seconds"] + entry.get("validation_seconds", 0.0) for entry in history)
-    last = history[-1]["seconds"] + history[-1].get("validation_seconds", 0.0)
-    return spent + last > limit
+    return sum(map(epoch_seconds, history)) + epoch_seconds(history[-1]) > limit
+
+
+def epoch_seconds(entry: dict) -> float:
+    """An epoch's wall clock: training and validation."""
+    return entry["seconds"] + entry.get("validation_seconds", 0.0)
 
 
 def _train_one_epoch(parts: LoopParts, options: TrainingOptions, epoch: int, bar,

@@ -296,7 +296,8 @@ def embed_after_commit(image_ids: Sequence[int]) -> None:
 
 
 def embed_missing_images() -> None:
-    """Embed and index every READY image an active encoder version has no vector for (crash recovery)."""
+    """Embed and index every READY image an active encoder version has no vector for (crash recovery: the
+    receivers run it when they start, the beat task embeddings.tasks.catch_up_embeddings_task periodically)."""
     from embeddings.services import embed_and_index_new_images
 
     try:
