@@ -21,6 +21,7 @@ from browser.models import AuditEvent
 from browser.permissions import HasCapability
 from browser.roles import BROWSE, CURATE, RESEARCH, TEACH, capabilities_of, roles_of
 from cbir.errors import CbirError
+from cbir.paging import page_params, paged_response
 from embeddings.selectors import get_default_encoder_name
 
 
@@ -96,25 +97,6 @@ class MeApi(WorkspaceApi):
 
 
 # --- teaching sets --------------------------------------------------------------------------
-
-class PageParams(serializers.Serializer):
-    """?limit=&offset= of a review list; the answer is the page, its total in X-Total-Count."""
-
-    limit = serializers.IntegerField(min_value=1, max_value=500, default=200)
-    offset = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
-
-
-def page_params(request) -> dict:
-    params = PageParams(data=request.query_params)
-    params.is_valid(raise_exception=True)
-    return params.validated_data
-
-
-def paged_response(rows: list, total: int) -> Response:
-    response = Response(rows)
-    response["X-Total-Count"] = str(total)
-    return response
-
 
 TEXT_LIMIT = 10_000  # characters of a description or note: a page of teaching text, not a document store
 

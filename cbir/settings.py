@@ -17,6 +17,11 @@ def env(name: str, default: str = "") -> str:
     return os.environ.get(name) or default
 
 
+def env_list(name: str) -> list[str]:
+    """A comma-separated variable's items, stripped, empty ones dropped."""
+    return [item.strip() for item in env(name).split(",") if item.strip()]
+
+
 def env_bool(name: str, default: bool) -> bool:
     return env(name, str(int(default))).strip().lower() in {"1", "true", "yes", "on"}
 
@@ -73,7 +78,7 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 HTTPS = env_bool("DJANGO_HTTPS", False)
 # Addresses of the reverse proxies in front of the app: only from them is X-Forwarded-For believed
 # (sign-in limits and the audit log then see the client's address, not the proxy's).
-TRUSTED_PROXIES = {address.strip() for address in env("CBIR_TRUSTED_PROXIES", "").split(",") if address.strip()}
+TRUSTED_PROXIES = set(env_list("CBIR_TRUSTED_PROXIES"))
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = True
@@ -243,8 +248,7 @@ HL7_FACILITY = env("CBIR_HL7_FACILITY", "CBIR")
 HL7_MAX_MESSAGE_BYTES = int(env("CBIR_HL7_MAX_BYTES", str(1024 * 1024)))
 HL7_LISTENER_HOST = env("CBIR_HL7_HOST", "127.0.0.1")
 HL7_LISTENER_PORT = int(env("CBIR_HL7_PORT", "2575"))
-DICOM_CALLING_AETS = [title.strip() for title in env("CBIR_DICOM_CALLING_AETS", "").split(",")
-                      if title.strip()]
+DICOM_CALLING_AETS = env_list("CBIR_DICOM_CALLING_AETS")
 HL7_IDLE_TIMEOUT_SECONDS = float(env("CBIR_HL7_IDLE_TIMEOUT", "600"))  # closes silent or stuck connections
 HL7_MAX_CONNECTIONS = int(env("CBIR_HL7_MAX_CONNECTIONS", "64"))
 

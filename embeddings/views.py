@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from rest_framework import serializers
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cbir.paging import paged_response
 from embeddings.selectors import list_evaluations
 
 
@@ -35,9 +35,7 @@ class EvaluationListApi(APIView):
         query = self.InputSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         count, evaluations = list_evaluations(**query.validated_data)
-        response = Response(self.OutputSerializer(evaluations, many=True).data)
-        response["X-Total-Count"] = str(count)  # the body stays the list the UI reads
-        return response
+        return paged_response(self.OutputSerializer(evaluations, many=True).data, count)
 
 
 def folder_names(folders) -> list[str]:
