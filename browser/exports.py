@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 from browser.models import TeachingCase, TeachingSet
+from browser.teaching import shown_cases
 from cbir.errors import CbirError
 from ingest.storage import media_path
 
@@ -24,8 +25,6 @@ DCM_SYSTEM = "http://dicom.nema.org/resources/ontology/DCM"
 
 def export_teaching_set_zip(teaching_set: TeachingSet, *, image_format: str = "png") -> bytes:
     """Zip of images/ (PNG, or DICOM where a de-identified DICOM exists), cases.csv and bundle.json."""
-    from browser.teaching import shown_cases
-
     cases = list(shown_cases(teaching_set).select_related("image__series__study__dataset"))
     files = [case_file(case, number, image_format) for number, case in enumerate(cases, 1)]
     check_export_size([path for _, path in files], image_format)
