@@ -25,6 +25,14 @@ def visible_teaching_sets(user: User) -> QuerySet[TeachingSet]:
     ).distinct()
 
 
+def editable_teaching_sets(user: User) -> QuerySet[TeachingSet]:
+    """The visible sets this user may edit (the same rule as `edit_rights`, as a query)."""
+    if not has_capability(user, TEACH):
+        return TeachingSet.objects.none()
+    sets = visible_teaching_sets(user)
+    return sets if ADMIN in roles_of(user) else sets.filter(owner=user)
+
+
 def is_visible_set(user: User, set_id: int) -> bool:
     return visible_teaching_sets(user).filter(pk=set_id).exists()
 

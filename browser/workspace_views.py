@@ -133,9 +133,16 @@ class TeachingSetListApi(WorkspaceApi):
         title = serializers.CharField(max_length=200)
         description = serializers.CharField(required=False, default="", allow_blank=True, max_length=TEXT_LIMIT)
 
+    class ListSerializer(serializers.Serializer):
+        editable = serializers.BooleanField(required=False, default=False)
+
     def get(self, request):
         page = page_params(request)
-        sets = teaching.visible_teaching_sets(request.user)
+        wanted = self.ListSerializer(data=request.query_params)
+        wanted.is_valid(raise_exception=True)
+        # ?editable=true: the sets one may add cases to, so a picker finds them past the first page
+        sets = (teaching.editable_teaching_sets if wanted.validated_data["editable"]
+                else teaching.visible_teaching_sets)(request.user)
         shown = teaching.with_case_counts(sets.select_related("owner"))[page["offset"]:page["offset"] + page["limit"]]
         may_edit = teaching.edit_rights(request.user)
         return paged_response([teaching_set_payload(s, request.user, with_cases=False, may_edit=may_edit)

@@ -20,7 +20,7 @@ export function onUnauthorized(listener) {
   unauthorizedListeners.add(listener);
 }
 
-async function request(url, { method = "GET", body, json } = {}) {
+async function request(url, { method = "GET", body, json, withTotal = false } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
   if (json !== undefined) {
@@ -39,7 +39,29 @@ async function request(url, { method = "GET", body, json } = {}) {
     const message = errorText(payload) || `HTTP ${response.status}`;
     throw new ApiError(message, response.status);
   }
-  return payload;
+  if (!withTotal) return payload;
+  const total = Number.parseInt(response.headers.get("X-Total-Count") ?? "", 10);
+  return { rows: payload, total: Number.isNaN(total) ? payload.length : total };
+}
+
+/** Rows per request of a paged list; the server allows up to 500. */
+export const LIST_PAGE = 200;
+
+/**
+ * The first `count` rows of a paged list (`?limit=&offset=`, total in X-Total-Count) and its total:
+ * {rows, total}. Asks page after page, so a view can show more than one page and reload what it shows.
+ */
+export async function firstRows(path, count = LIST_PAGE, params = {}) {
+  const rows = [];
+  let total = 0;
+  do {
+    const limit = Math.min(LIST_PAGE, count - rows.length);
+    const page = await request(withQuery(path, { ...params, limit, offset: rows.length }), { withTotal: true });
+    rows.push(...page.rows);
+    total = page.total;
+    if (!page.rows.length) break;
+  } while (rows.length < Math.min(count, total));
+  return { rows, total };
 }
 
 /** The server's explanation: {error}, DRF's {detail}, or the first field error. */
@@ -231,8 +253,9 @@ export function signOut() {
 
 // --- teaching sets (educators edit; students read the shared ones) ---
 
-export function listTeachingSets() {
-  return request("/api/teaching-sets/");
+/** {rows, total}: the first `count` visible sets, or only those the user may edit. */
+export function listTeachingSets({ count = LIST_PAGE, editable = false } = {}) {
+  return firstRows("/api/teaching-sets/", count, { editable: editable ? "true" : "" });
 }
 
 export function getTeachingSet(setId) {
@@ -341,8 +364,9 @@ export function getRepositoryMap({ encoder, label, modality } = {}) {
   return request(withQuery("/api/map/", { encoder, label, modality }));
 }
 
-export function listQuarantined() {
-  return request("/api/curation/quarantine/");
+/** {rows, total}: the first `count` images held for review. */
+export function listQuarantined(count = LIST_PAGE) {
+  return firstRows("/api/curation/quarantine/", count);
 }
 
 export function releaseQuarantined(imageId, reviewerNote) {
@@ -354,8 +378,9 @@ export function deleteQuarantined(imageId) {
   return request(`/api/curation/quarantine/${encodeURIComponent(imageId)}/`, { method: "DELETE" });
 }
 
-export function listRejections() {
-  return request("/api/curation/rejections/");
+/** {rows, total}: the first `count` rejections, newest first. */
+export function listRejections(count = LIST_PAGE) {
+  return firstRows("/api/curation/rejections/", count);
 }
 
 /**

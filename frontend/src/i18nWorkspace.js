@@ -7,6 +7,8 @@ export const WORKSPACE_ENGLISH = [
   pgettext("views.saved", "Saved searches"),
   pgettext("views.map", "Map"),
   pgettext("views.curation", "Curation"),
+  pgettext("list.shown", "Showing {shown} of {total}."),
+  pgettext("list.more", "Show more"),
   pgettext("teaching.heading", "Teaching sets"),
   pgettext("teaching.empty", "No teaching sets yet."),
   pgettext("teaching.loading", "Loading teaching sets…"),

@@ -261,6 +261,22 @@ def test_listing_many_sets_takes_a_fixed_number_of_queries(client_as, images, dj
     assert all(row["case_count"] == 1 and row["can_edit"] for row in listed.json())
 
 
+def test_the_editable_list_holds_only_the_sets_one_may_add_cases_to(client_as, images):
+    owner, colleague, admin = client_as("educator"), client_as("educator"), client_as("admin")
+    mine = owner.post("/api/teaching-sets/", {"title": "mine"}, format="json").json()
+    theirs = colleague.post("/api/teaching-sets/", {"title": "theirs"}, format="json").json()
+    colleague.patch(f"/api/teaching-sets/{theirs['id']}/", {"is_shared_with_students": True}, format="json")
+    student = client_as("student")
+
+    editable = owner.get("/api/teaching-sets/?editable=true")
+
+    assert [row["id"] for row in editable.json()] == [mine["id"]] and editable["X-Total-Count"] == "1"
+    assert {row["id"] for row in owner.get("/api/teaching-sets/").json()} == {mine["id"], theirs["id"]}
+    assert {row["id"] for row in admin.get("/api/teaching-sets/?editable=true").json()} == {mine["id"], theirs["id"]}
+    assert student.get("/api/teaching-sets/?editable=true").json() == []
+    assert owner.get("/api/teaching-sets/?editable=perhaps").status_code == 400
+
+
 def test_an_export_over_the_size_limit_is_refused_with_the_reason(client_as, images, settings):
     educator = client_as("educator")
     created = build_set(educator, images)

@@ -59,3 +59,22 @@ def test_curator_releases_a_quarantined_image_with_a_note_and_sees_rejections(
     card.locator(".curation-release").click()
     expect(curator.locator(".curation-item")).to_have_count(0)
     assert Image.objects.get(pk=quarantined_id).status == Image.Status.READY
+
+
+def test_curator_pages_through_more_rejections_than_one_request_returns(live_server, page_as):
+    from ingest.services import record_rejection
+
+    for n in range(205):
+        record_rejection(channel="fhir", reason=f"refused message {n}")
+    curator = page_as(make_user("curator"))
+    open_search_page(curator, live_server.url)
+
+    curator.click("#tab-curation")
+
+    rows = curator.locator(".rejections li")
+    expect(rows).to_have_count(200)
+    expect(curator.locator(".rejections-more")).to_contain_text("Showing 200 of 205.")
+    curator.locator(".rejections-more button").click()
+    expect(rows).to_have_count(205)
+    expect(curator.locator(".rejections-more")).to_have_count(0)
+    expect(rows.last).to_contain_text("refused message 0")  # newest first: the oldest is last

@@ -132,3 +132,20 @@ def test_notes_typed_but_not_saved_survive_a_redraw_of_the_set(live_server, draf
                  .values_list("teaching_note", flat=True))
     assert notes == ["Typed, not saved yet.", "Enhancing rim in Tr-gl_0641.png."]
     assert errors == []
+
+
+def test_a_student_pages_past_the_first_two_hundred_shared_sets(live_server, page_as, transactional_db):
+    from browser.models import TeachingSet
+
+    educator = make_user("educator")
+    TeachingSet.objects.bulk_create(TeachingSet(owner=educator, title=f"Shared set {n:03d}", is_shared_with_students=True)
+                                    for n in range(203))
+    tab, errors = watched_tab(page_as, make_user("student"))
+    open_teaching_tab(tab, live_server.url)
+
+    expect(tab.locator(".set-item")).to_have_count(200)
+    expect(tab.locator(".sets-more")).to_contain_text("Showing 200 of 203.")
+    tab.locator(".sets-more button").click()
+    expect(tab.locator(".set-item")).to_have_count(203)
+    expect(tab.locator(".sets-more")).to_have_count(0)
+    assert errors == []

@@ -19,7 +19,8 @@ export class AddToSetDialog {
     let sets = [];
     let error = "";
     try {
-      sets = (await api.listTeachingSets()).filter((set) => set.can_edit);
+      // every set the user may add to, not only those on the first page of the visible ones
+      sets = (await api.listTeachingSets({ count: Number.MAX_SAFE_INTEGER, editable: true })).rows;
     } catch (failure) {
       error = failure.message;
     }

@@ -3,7 +3,7 @@
 import * as api from "../api.js";
 import { t } from "../i18n.js";
 import { errorText } from "../errors.js";
-import { button, element } from "./dom.js";
+import { button, element, moreRows } from "./dom.js";
 import { UploadIngestForm } from "./UploadIngestForm.js";
 
 /** " — detail" of a rejection, or "" when it has none (an empty object included). */
@@ -15,8 +15,10 @@ function detailText(detail) {
 export class CurationView {
   constructor(container) {
     this.container = container;
-    this.quarantined = null;
+    this.quarantined = null; // {rows, total}
     this.rejections = null;
+    // How many of each list to show; "Show more" raises it, and reloads after a decision keep it.
+    this.shown = { quarantined: api.LIST_PAGE, rejections: api.LIST_PAGE };
     this.error = null;
     this.messages = new Map(); // image id -> message under its card
     // Uploads can quarantine or refuse files: list both again afterwards.
@@ -25,7 +27,8 @@ export class CurationView {
 
   async load() {
     try {
-      [this.quarantined, this.rejections] = await Promise.all([api.listQuarantined(), api.listRejections()]);
+      [this.quarantined, this.rejections] = await Promise.all([api.listQuarantined(this.shown.quarantined),
+                                                               api.listRejections(this.shown.rejections)]);
       this.error = null;
     } catch (error) {
       this.error = error;
@@ -46,11 +49,19 @@ export class CurationView {
     this.container.replaceChildren(...children);
   }
 
+  /** Show one more page of the quarantine or rejection list. */
+  async showMore(list) {
+    this.shown[list] += api.LIST_PAGE;
+    await this.load();
+  }
+
   quarantineSection() {
-    const items = this.quarantined.length
-      ? element("ul", { className: "curation-list" }, this.quarantined.map((image) => this.quarantinedItem(image)))
+    const { rows, total } = this.quarantined;
+    const items = rows.length
+      ? element("ul", { className: "curation-list" }, rows.map((image) => this.quarantinedItem(image)))
       : element("p", { className: "panel-note", text: t("curation.noQuarantine") });
-    return element("section", { className: "panel-section" }, [element("h3", { text: t("curation.quarantine") }), items]);
+    const more = moreRows({ shown: rows.length, total, className: "quarantine-more", onMore: () => this.showMore("quarantined") });
+    return element("section", { className: "panel-section" }, [element("h3", { text: t("curation.quarantine") }), items, more]);
   }
 
   quarantinedItem(image) {
@@ -73,13 +84,15 @@ export class CurationView {
   }
 
   rejectionSection() {
-    const rows = this.rejections.map((rejection) => element("li", { className: "case-meta" }, [
+    const { rows: rejections, total } = this.rejections;
+    const rows = rejections.map((rejection) => element("li", { className: "case-meta" }, [
       `${new Date(rejection.created_at).toLocaleString()} · ${rejection.channel} · ${rejection.reason}`,
       detailText(rejection.detail),
     ]));
     const list = rows.length ? element("ul", { className: "curation-list rejections" }, rows)
       : element("p", { className: "panel-note", text: t("curation.noRejections") });
-    return element("section", { className: "panel-section" }, [element("h3", { text: t("curation.rejections") }), list]);
+    const more = moreRows({ shown: rejections.length, total, className: "rejections-more", onMore: () => this.showMore("rejections") });
+    return element("section", { className: "panel-section" }, [element("h3", { text: t("curation.rejections") }), list, more]);
   }
 
   async release(image, note) {

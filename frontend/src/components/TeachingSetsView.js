@@ -3,13 +3,15 @@ import * as api from "../api.js";
 import { t } from "../i18n.js";
 import { errorText } from "../errors.js";
 import { can } from "../session.js";
-import { button, element } from "./dom.js";
+import { button, element, moreRows } from "./dom.js";
 import { TeachingSetPage } from "./TeachingSetPage.js";
 
 export class TeachingSetsView {
   constructor(container) {
     this.container = container;
     this.sets = null;
+    this.total = 0;
+    this.shown = api.LIST_PAGE; // "Show more" raises it; reloads keep it
     this.error = null;
     this.list = element("div", { className: "set-list" });
     const pageContainer = element("section", { className: "set-page", attrs: { id: "teaching-set-page", "aria-live": "polite" } });
@@ -19,7 +21,7 @@ export class TeachingSetsView {
 
   async load() {
     try {
-      this.sets = await api.listTeachingSets();
+      ({ rows: this.sets, total: this.total } = await api.listTeachingSets({ count: this.shown }));
       this.error = null;
     } catch (error) {
       this.error = errorText(error);
@@ -51,8 +53,16 @@ export class TeachingSetsView {
     if (this.error) children.push(element("p", { className: "panel-error", attrs: { role: "alert" }, text: t("workspace.error", { message: this.error }) }));
     else if (this.sets === null) children.push(element("p", { className: "panel-note", text: t("teaching.loading") }));
     else if (!this.sets.length) children.push(element("p", { className: "panel-note", text: t("teaching.empty") }));
-    else children.push(element("ul", { className: "set-items" }, this.sets.map((set) => this.setItem(set))));
-    this.list.replaceChildren(...children);
+    else {
+      children.push(element("ul", { className: "set-items" }, this.sets.map((set) => this.setItem(set))),
+                    moreRows({ shown: this.sets.length, total: this.total, className: "sets-more", onMore: () => this.showMore() }));
+    }
+    this.list.replaceChildren(...children.filter(Boolean));
+  }
+
+  async showMore() {
+    this.shown += api.LIST_PAGE;
+    await this.load();
   }
 
   setItem(set) {
