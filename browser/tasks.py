@@ -6,11 +6,12 @@ from embeddings.tasks import TRANSIENT
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=TRANSIENT, retry_backoff=True,
              retry_jitter=True, max_retries=5)
-def build_index_task(encoder_version_id: int) -> int:
+def build_index_task(encoder_version_id: int, force: bool = False) -> int:
+    """Queued after embedding: keeps the current index while its delta is small (rebuild_index)."""
     from browser.services import rebuild_index
     from embeddings.models import EncoderVersion
 
-    return rebuild_index(EncoderVersion.objects.get(pk=encoder_version_id)).pk
+    return rebuild_index(EncoderVersion.objects.get(pk=encoder_version_id), force=force).pk
 
 
 # Routed to queue "search" (CELERY_TASK_ROUTES). Not acks_late: a query is worth nothing after its

@@ -234,6 +234,11 @@ ANN_TARGET_RECALL = float(env("CBIR_ANN_TARGET_RECALL", "0.9"))
 ANN_K = int(env("CBIR_ANN_K", "50"))
 # Below this many vectors the autotuner has too few points to sample: exact search.
 ANN_MIN_POINTS = int(env("CBIR_ANN_MIN_POINTS", "200"))
+# New vectors are served exactly from a delta beside the index; ingestion rebuilds the index only when the
+# delta outgrows max(CBIR_INDEX_REBUILD_MIN_DELTA, CBIR_INDEX_REBUILD_DELTA_SHARE x indexed vectors), so a
+# steady stream of small batches does not queue one full rebuild each (`build_index` always rebuilds).
+INDEX_REBUILD_MIN_DELTA = int(env("CBIR_INDEX_REBUILD_MIN_DELTA", "1000"))
+INDEX_REBUILD_DELTA_SHARE = float(env("CBIR_INDEX_REBUILD_DELTA_SHARE", "0.05"))
 # Scale-out search: split each index into this many shards served by workers on queue "search".
 SEARCH_SHARDS = int(env("CBIR_SEARCH_SHARDS", "0"))
 SEARCH_SHARD_TIMEOUT = float(env("CBIR_SEARCH_SHARD_TIMEOUT", "2.0"))

@@ -46,14 +46,44 @@ def index_directory(version: EncoderVersion, index_version_id: int) -> Path:
     return Path(settings.INDEX_DIR) / version.name / version.version / f"{index_version_id:08d}"
 
 
-def rebuild_index(version: EncoderVersion) -> IndexVersion:
+def rebuild_index(version: EncoderVersion, *, force: bool = True) -> IndexVersion:
     """Build an index over all searchable vectors of `version` and publish it atomically.
 
     Builds of one encoder version take turns (`exclusive_build`): a later build includes every vector
-    the earlier one saw, so waiting loses nothing, and two builders never race to publish."""
+    the earlier one saw, so waiting loses nothing, and two builders never race to publish. With
+    force=False (builds queued by ingestion) the newest index is kept while it is complete and the
+    vectors embedded since are few (`needs_rebuild`): the delta serves them exactly, and builds queued
+    behind a running one find nothing left to do instead of each rebuilding everything."""
     with exclusive_build(version):
         close_interrupted_builds(version)
+        current = None if force else newest_ready_index(version)
+        if current is not None and not needs_rebuild(version, current):
+            logger.info("index %s for %s kept: %d vectors since it was built", current.pk, version,
+                        vectors_since(version, current))
+            return current
         return _build_and_publish(version)
+
+
+def newest_ready_index(version: EncoderVersion) -> IndexVersion | None:
+    return IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.READY).order_by("-id").first()
+
+
+def vectors_since(version: EncoderVersion, record: IndexVersion) -> int:
+    """Vectors of `version` stored after `record` began (those its delta serves)."""
+    watermark = (record.params or {}).get("embedding_watermark")
+    if watermark is None:  # an index from before watermarks were kept: count everything as new
+        return Embedding.objects.filter(encoder_version=version).count()
+    return Embedding.objects.filter(encoder_version=version, pk__gt=watermark).count()
+
+
+def needs_rebuild(version: EncoderVersion, record: IndexVersion) -> bool:
+    """Whether ingestion should replace `record`: it missed vectors when it was built, or its delta has
+    outgrown max(INDEX_REBUILD_MIN_DELTA, INDEX_REBUILD_DELTA_SHARE x its size)."""
+    if not (record.params or {}).get("complete", True):
+        return True
+    allowance = max(settings.INDEX_REBUILD_MIN_DELTA, settings.INDEX_REBUILD_DELTA_SHARE * record.vector_count)
+    new = vectors_since(version, record)
+    return new > 0 and new > allowance
 
 
 @contextlib.contextmanager

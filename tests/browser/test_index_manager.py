@@ -124,6 +124,51 @@ def test_a_rebuild_folds_the_delta_in(api_client, repository):
     assert body["query"]["index"]["vector_count"] == 401
 
 
+def test_ingestion_keeps_the_index_while_the_delta_is_small_and_rebuilds_once_it_outgrows_it(
+        api_client, repository, settings):
+    from browser.tasks import build_index_task
+
+    images, vectors = repository
+    settings.INDEX_REBUILD_MIN_DELTA, settings.INDEX_REBUILD_DELTA_SHARE = 10, 0.05  # 400 indexed: up to 20 new
+    first = IndexVersion.objects.get(status=IndexVersion.Status.READY)
+    newcomers = [make_image(label="a") for _ in range(21)]
+    store_vectors(newcomers[:20], vectors[:20] + 1e-4)
+
+    kept = build_index_task.delay(baseline_version().pk).get()
+    body = search(api_client, image_id=images[11].pk, k=5)
+
+    assert kept == first.pk and IndexVersion.objects.count() == 1
+    assert body["results"][0]["id"] == newcomers[11].pk and body["query"]["index"]["delta_count"] == 20
+
+    store_vectors(newcomers[20:], vectors[20:21] + 1e-4)  # 21 new: over max(10, 5 % of 400)
+    rebuilt = build_index_task.delay(baseline_version().pk).get()
+
+    assert rebuilt != first.pk and IndexVersion.objects.get(status=IndexVersion.Status.READY).vector_count == 421
+
+
+def test_builds_queued_behind_one_that_saw_every_vector_do_nothing_and_an_explicit_build_always_runs(
+        repository, settings):
+    from django.core.management import call_command
+
+    from browser.tasks import build_index_task
+
+    settings.INDEX_REBUILD_MIN_DELTA = 0
+    first = IndexVersion.objects.get(status=IndexVersion.Status.READY)
+
+    assert [build_index_task.delay(baseline_version().pk).get() for _ in range(3)] == [first.pk] * 3
+    call_command("build_index", "--encoder", "baseline", stdout=open("/dev/null", "w"))
+    assert IndexVersion.objects.filter(status=IndexVersion.Status.READY).get().pk != first.pk
+
+
+def test_an_index_built_while_vectors_were_missing_is_rebuilt_by_the_next_ingestion(repository, settings):
+    from browser.tasks import build_index_task
+
+    first = IndexVersion.objects.get(status=IndexVersion.Status.READY)
+    IndexVersion.objects.filter(pk=first.pk).update(params={**first.params, "complete": False})
+
+    assert build_index_task.delay(baseline_version().pk).get() != first.pk
+
+
 def test_quarantined_and_deleted_images_disappear_at_once(api_client, repository):
     from ingest.models import Image
 
