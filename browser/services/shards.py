@@ -19,8 +19,11 @@ from embeddings.models import EncoderVersion
 from embeddings.selectors import load_vectors_for
 
 _shards: dict[str, VectorIndex] = {}  # shard folder -> loaded shard (in a worker process)
-_ids: dict[int, np.ndarray] = {}  # index version id -> every id of a sharded index (in the web process)
+_ids: dict[int, tuple[int, np.ndarray]] = {}  # index version id -> (encoder version id, every id of the index)
 _lock = threading.Lock()
+# Builds kept in memory per encoder version: the serving one and the one it replaced, which queries already
+# in flight still ask for. Older ones are dropped, or a long-lived process would hold every index it served.
+KEEP_BUILDS = 2
 
 
 def search_shard(*, directory: str, vector: list[float], k: int, allowed_ids: list[int] | None,
@@ -46,7 +49,22 @@ def _load_shard(directory: str) -> VectorIndex:
     shard = load_index(Path(directory))
     with _lock:
         _shards[directory] = shard
+        _forget_older_shards(Path(directory))
     return shard
+
+
+def _forget_older_shards(loaded: Path) -> None:
+    """Drop the cached shards of builds older than the newest KEEP_BUILDS of the same encoder version.
+    A shard folder is INDEX_DIR/NAME/VERSION/<index id, zero-padded>/shard-NN (browser.indexes), so the
+    build folders of one encoder version sort by age. Call with _lock held."""
+    def build_of(directory: str) -> Path:
+        return Path(directory).parent
+
+    same_version = [directory for directory in _shards if build_of(directory).parent == loaded.parent.parent]
+    kept = sorted({build_of(directory).name for directory in same_version})[-KEEP_BUILDS:]
+    for directory in same_version:
+        if build_of(directory).name not in kept:
+            del _shards[directory]
 
 
 @dataclass
@@ -149,8 +167,11 @@ def get_sharded_searcher(version: EncoderVersion, *, recall: float | None) -> tu
 def _index_ids(record: IndexVersion) -> np.ndarray:
     with _lock:
         if record.pk in _ids:
-            return _ids[record.pk]
+            return _ids[record.pk][1]
     ids = load_index_ids(Path(record.path))
     with _lock:
-        _ids[record.pk] = ids
+        _ids[record.pk] = (record.encoder_version_id, ids)
+        builds = sorted(pk for pk, (version_id, _) in _ids.items() if version_id == record.encoder_version_id)
+        for pk in builds[:-KEEP_BUILDS]:  # index ids grow with every build
+            del _ids[pk]
     return ids

@@ -50,6 +50,22 @@ def test_a_sharded_build_publishes_one_folder_per_shard(sharded_repository):
     assert all(shard_directory(Path(record.path), n).is_dir() for n in range(2))
 
 
+def test_a_process_keeps_only_the_newest_two_builds_of_shards_and_ids(api_client, sharded_repository):
+    from browser.services import shards
+
+    images, vectors = sharded_repository
+    shards._shards.clear()
+    shards._ids.clear()
+    builds = []
+    for _ in range(3):
+        builds.append(rebuild_index(store_vectors([make_image(label="a")], vectors[:1])))
+        search(api_client, image_id=images[0].pk, k=5)  # eager: this process is also the shard worker
+
+    cached_builds = {Path(folder).parent.name for folder in shards._shards}
+    assert cached_builds == {Path(record.path).name for record in builds[-2:]}
+    assert len(shards._shards) == 4 and sorted(shards._ids) == [record.pk for record in builds[-2:]]
+
+
 def test_eager_scatter_gather_merges_the_shards_exactly_at_recall_one(api_client, sharded_repository):
     images, vectors = sharded_repository
 
