@@ -15,7 +15,7 @@ from torch.nn import functional as F
 
 from embeddings.encoders.base import FitResult, TrainingData, TrainingOptions
 from embeddings.encoders.cenet_common import images_to_tensor, masks_to_tensor
-from embeddings.evaluation import retrieval_map
+from embeddings.evaluation import precision_at, rank_reference, retrieval_map
 from embeddings.masks import derive_masks
 from embeddings.training import choose_device, seed_everything
 
@@ -65,18 +65,18 @@ def hard_dice(logits: Tensor, masks: Tensor) -> float:
     return float(((2 * overlap + 1e-6) / (total + 1e-6)).mean())
 
 
-def precision_at_k(embeddings: np.ndarray, labels: Sequence[str], k: int = VALIDATION_K) -> float:
-    """Mean leave-one-out P@k with Euclidean distance: each image queries all the others."""
+def precision_at_k(embeddings: np.ndarray, labels: Sequence[str], k: int = VALIDATION_K,
+                   groups: Sequence[str] | None = None) -> float:
+    """Mean leave-one-out P@k with Euclidean distance: each image queries all the others. With `groups`
+    (patient ids) a query's own patient is left out too, as in retrieval_map: COVID-CT has up to six
+    slices per patient, and their near copies flattered the epoch choice."""
     if len(embeddings) < 2:
         return 0.0
-    k = min(k, len(embeddings) - 1)
-    vectors = embeddings.astype(np.float64)
-    squared = (vectors ** 2).sum(axis=1)
-    distances = squared[:, None] + squared[None, :] - 2 * vectors @ vectors.T
-    np.fill_diagonal(distances, np.inf)
-    nearest = np.argsort(distances, axis=1, kind="stable")[:, :k]
-    labels = np.asarray(labels)
-    return float((labels[nearest] == labels[:, None]).mean())
+    ranked = rank_reference(embeddings, labels, embeddings, labels, exclude_self=True,
+                            query_groups=groups, reference_groups=groups)
+    if not len(ranked.relevant_counts):
+        return 0.0
+    return float(precision_at(ranked, min(k, ranked.relevance.shape[1])).mean())
 
 
 @dataclass
@@ -156,11 +156,12 @@ class PreparedData:
     pixels: Tensor  # (n, 1, S, S) z-scored
     labels: list[str]
     masks: Tensor | None = None  # (n, 1, S, S) in {0, 1}
+    groups: list[str] | None = None  # patient ids: validation leaves a query's own patient out
 
 
 def prepare(data: TrainingData, size: int, *, mask_method: str | None = None) -> PreparedData:
     masks = None if mask_method is None else masks_to_tensor(masks_for(data, mask_method), size)
-    return PreparedData(images_to_tensor(data.images, size), list(data.labels), masks)
+    return PreparedData(images_to_tensor(data.images, size), list(data.labels), masks, list(data.groups))
 
 
 def segmentation_stage(network: nn.Module, train: PreparedData, validation: PreparedData, *, epochs: int,
@@ -197,12 +198,14 @@ def run_in_batches(forward: Callable[[Tensor], Tensor], inputs: Tensor, device: 
 
 
 def score_maps(reducer, train_maps: list[np.ndarray], train_labels: Sequence[str],
-               validation_maps: list[np.ndarray], validation_labels: Sequence[str]) -> dict:
-    """Fit the reduction on training maps; leave-one-out P@10 and mAP of the reduced validation maps."""
+               validation_maps: list[np.ndarray], validation_labels: Sequence[str],
+               validation_groups: Sequence[str] | None = None) -> dict:
+    """Fit the reduction on training maps; leave-one-out P@10 and mAP of the reduced validation maps,
+    each query's own patient left out when groups are given."""
     reducer.fit(train_maps)
     vectors = reducer.reduce(validation_maps)
-    return {SELECTION_METRIC: precision_at_k(vectors, validation_labels),
-            "validation_map": retrieval_map(vectors, validation_labels)}
+    return {SELECTION_METRIC: precision_at_k(vectors, validation_labels, groups=validation_groups),
+            "validation_map": retrieval_map(vectors, validation_labels, validation_groups)}
 
 
 def accuracy(logits: Tensor, targets: Tensor) -> float:
@@ -212,7 +215,7 @@ def accuracy(logits: Tensor, targets: Tensor) -> float:
 def retrieval_score(encoder, train: "PreparedData", validation: "PreparedData") -> dict:
     """Fit the encoder's reduction on the training maps; validation P@10 and mAP of its embeddings."""
     return score_maps(encoder.reducer, encoder.maps_of_tensor(train.pixels), train.labels,
-                      encoder.maps_of_tensor(validation.pixels), validation.labels)
+                      encoder.maps_of_tensor(validation.pixels), validation.labels, validation.groups)
 
 
 def class_names(train: TrainingData) -> tuple[str, ...]:

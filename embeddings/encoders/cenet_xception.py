@@ -80,13 +80,14 @@ class CENetXceptionEncoder(MapEncoder):
             encoder, train, validation, options, generator=generator, device=device, progress=progress)
         history += train_xception_on_rmp(encoder, train.labels, validation.labels, train_data.pixels,
                                           validation_data.pixels, options, generator=generator, device=device,
-                                          progress=progress, epoch_offset=len(history))
+                                          progress=progress, epoch_offset=len(history),
+                                          validation_groups=validation.groups)
         return finish_fit(encoder, train_data, validation_data, history)
 
 
 def train_xception_on_rmp(encoder: CENetXceptionEncoder, train_labels, validation_labels, train_pixels: Tensor,
                           validation_pixels: Tensor, options: TrainingOptions, *, generator, device, progress,
-                          epoch_offset: int) -> list[dict]:
+                          epoch_offset: int, validation_groups=None) -> list[dict]:
     """Stage 2: CE-Net frozen, its RMP encodings computed once, Xception trained on them."""
     cenet, xception = encoder.networks["cenet"], encoder.networks["xception"]
     cenet.eval().requires_grad_(False)
@@ -100,7 +101,7 @@ def train_xception_on_rmp(encoder: CENetXceptionEncoder, train_labels, validatio
         train_maps = [train_rmp.numpy(), run_in_batches(xception.last_activation_map, train_rmp, device).numpy()]
         validation_last = run_in_batches(xception.last_activation_map, validation_rmp, device)
         score = score_maps(encoder.reducer, train_maps, train_labels,
-                           [validation_rmp.numpy(), validation_last.numpy()], validation_labels)
+                           [validation_rmp.numpy(), validation_last.numpy()], validation_labels, validation_groups)
         logits = run_in_batches(xception.classify, validation_last, device)
         return {**score, "validation_accuracy": accuracy(logits, validation_targets)}
 

@@ -143,3 +143,22 @@ def test_embedding_module_for_heatmaps_reproduces_embed(fitted):
         from_module = result.encoder.embedding_module().eval()(pixels)
 
     np.testing.assert_allclose(from_module.numpy(), result.encoder.embed(images), rtol=1e-3, atol=1e-4)
+
+
+
+def test_validation_p10_and_map_leave_the_querys_own_patient_out():
+    from embeddings.training_cenet import SELECTION_METRIC, precision_at_k, score_maps
+
+    # COVID patients p and q have two near-identical slices each; each lies closer to a NonCOVID image
+    # (n, m) than to the other COVID patient. Another slice of one's own patient is no retrieval.
+    vectors = np.array([[0.0, 0.0], [0.0, 0.01], [0.5, 0.0], [5.0, 0.0], [5.0, 0.01], [5.5, 0.0]])
+    labels = ["COVID", "COVID", "NonCOVID", "COVID", "COVID", "NonCOVID"]
+    groups = ["p", "p", "n", "q", "q", "m"]
+
+    assert precision_at_k(vectors, labels, k=1) == pytest.approx(4 / 6)  # the own-slice copies count
+    assert precision_at_k(vectors, labels, k=1, groups=groups) == 0.0
+    score = score_maps(MapReducer("pool", 2, normalize_parts=False), [vectors[:, :, None, None]], labels,
+                       [vectors[:, :, None, None]], labels, groups)
+    assert score[SELECTION_METRIC] == precision_at_k(vectors, labels, groups=groups) != precision_at_k(vectors, labels)
+    assert score["validation_map"] < score_maps(MapReducer("pool", 2, normalize_parts=False), [vectors[:, :, None, None]],
+                                                labels, [vectors[:, :, None, None]], labels)["validation_map"]
