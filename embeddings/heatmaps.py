@@ -10,6 +10,7 @@ cancels the channel weights of the image being explained. The cosine is still wh
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,8 +29,11 @@ class SimilarityHeatmaps:
 def last_spatial_module(network: nn.Module, sample: torch.Tensor) -> nn.Module:
     """The module that, in execution order, last produces a (B, C, H, W) map with H, W > 1."""
     produced: list[nn.Module] = []
+    owner = threading.get_ident()
 
     def remember(module, _inputs, output):
+        if threading.get_ident() != owner:  # see similarity_heatmaps
+            return
         if isinstance(output, torch.Tensor) and output.dim() == 4 and min(output.shape[-2:]) > 1:
             produced.append(module)
 
@@ -51,7 +55,15 @@ def similarity_heatmaps(network: nn.Module, query: torch.Tensor, result: torch.T
     batch = torch.cat([query, result])  # (2, 1, S, S)
     layer = last_spatial_module(network, batch)
     captured = {}
-    hook = layer.register_forward_hook(lambda _m, _i, output: captured.__setitem__("maps", output))
+    owner = threading.get_ident()
+
+    def capture(_module, _inputs, output):
+        # The network is the process's cached encoder: a search in another server thread runs it too, and
+        # its maps must not replace ours (a wrong heatmap, or a graph without our gradient).
+        if threading.get_ident() == owner:
+            captured["maps"] = output
+
+    hook = layer.register_forward_hook(capture)
     try:
         embeddings = network(batch)  # (2, dim)
     finally:

@@ -51,3 +51,29 @@ def test_overlay_is_rgb_of_the_image_size():
 
     assert image.shape == (8, 8, 3) and image.dtype == np.uint8
     assert image[7, 7, 0] > image[0, 0, 0]  # jet: hot end is red
+
+
+def test_a_search_running_the_same_cached_network_in_another_server_thread_leaves_the_heatmaps_alone():
+    import threading
+
+    torch.manual_seed(0)
+    network = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(),
+                            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
+    query, result = torch.rand(1, 1, 24, 24), torch.rand(1, 1, 24, 24)
+    alone = similarity_heatmaps(network, query, result)
+
+    def search_in_another_thread(_module, _inputs, _output):
+        # runs just after the explained layer: another request's forward pass (no gradient) interleaves here
+        if threading.current_thread() is threading.main_thread():
+            other = threading.Thread(target=lambda: network(torch.rand(3, 1, 24, 24)).detach())
+            other.start()
+            other.join()
+
+    interleave = network[4].register_forward_hook(search_in_another_thread)
+    try:
+        shared = similarity_heatmaps(network, query, result)
+    finally:
+        interleave.remove()
+
+    np.testing.assert_allclose(shared.query, alone.query, atol=1e-6)
+    np.testing.assert_allclose(shared.result, alone.result, atol=1e-6)
