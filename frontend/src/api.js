@@ -200,12 +200,17 @@ export function getImageSeries(imageId) {
   return request(`/api/images/${encodeURIComponent(imageId)}/series/`);
 }
 
-/** Neighbours of a repository image, in the same shape as a search response. */
-export function getNeighbours(imageId, { k, encoder } = {}) {
-  return request(withQuery(`/api/images/${encodeURIComponent(imageId)}/neighbours/`, { k, encoder }));
-}
-
 const FACET_FILTERS = ["label", "modality", "body_part", "sex", "age_min", "age_max", "dataset", "teaching_set"];
+
+/**
+ * Neighbours of a repository image, in the same shape as a search response, within the same metadata
+ * filters as the search being expanded (filters: label, modality, body_part, sex, age_min, age_max, dataset,
+ * teaching_set; others are ignored).
+ */
+export function getNeighbours(imageId, { k, encoder, ...filters } = {}) {
+  const kept = Object.fromEntries(FACET_FILTERS.map((field) => [field, filters[field]]));
+  return request(withQuery(`/api/images/${encodeURIComponent(imageId)}/neighbours/`, { k, encoder, ...kept }));
+}
 
 /**
  * Facet counts for these filters: {total, facets: {label, modality, body_part, sex, age, dataset, teaching_set:

@@ -179,6 +179,7 @@ const ENGLISH = Object.fromEntries([
   pgettext("field.teaching_set", "Teaching set"),
   pgettext("list.empty", "No results yet."),
   pgettext("list.rank", "#{rank}"),
+  pgettext("list.nearRank", "#{rank} near #{id}"),
   pgettext("value.none", "—"),
   pgettext("value.status.ready", "Ready"),
   pgettext("value.status.quarantined", "Quarantined"),

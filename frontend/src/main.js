@@ -139,8 +139,9 @@ async function expandNode(node) {
   status.busy("status.expanding", { id: node.imageId });
   const started = performance.now();
   try {
-    const answer = await api.getNeighbours(node.imageId, { k: Math.min(currentView.request.k, EXPAND_K),
-                                                          encoder: currentView.request.encoder });
+    // the search's own filters (modality, dataset, teaching set…) hold for its expansions too
+    const answer = await api.getNeighbours(node.imageId, { ...currentView.request,
+                                                          k: Math.min(currentView.request.k, EXPAND_K) });
     if (ticket !== requestCounter) return;
     const added = expandedView(currentView, node, answer);
     const addedCount = added.data.nodes.length - currentView.data.nodes.length;

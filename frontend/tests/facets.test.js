@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { getFacets, saveSearch, searchByKeywords } from "../src/api.js";
+import { getFacets, getNeighbours, saveSearch, searchByKeywords } from "../src/api.js";
 
 function recordFetch() {
   const calls = [];
@@ -42,4 +42,13 @@ test("a search and a saved search carry the dataset and teaching set filters", a
   assert.equal(search.get("dataset"), "brain_tumor_mri");
   assert.equal(search.get("teaching_set"), "3");
   assert.deepEqual(JSON.parse(calls[1].init.body.get("filters")), { dataset: "brain_tumor_mri", teaching_set: "3" });
+});
+
+test("expanding a node asks for its neighbours within the search's filters, without its keywords or query image", async () => {
+  const calls = recordFetch();
+
+  await getNeighbours(42, { imageId: 7, q: "glioma", k: 8, encoder: "baseline", modality: "MR", dataset: "brain_tumor_mri",
+                            label: "", teaching_set: "3" });
+
+  assert.equal(calls[0].url, "/api/images/42/neighbours/?k=8&encoder=baseline&modality=MR&dataset=brain_tumor_mri&teaching_set=3");
 });

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { minSeparationFor } from "../src/graph/appearance.js";
 import { INNER_RADIUS, OUTER_RADIUS, layoutProximityGraph, placeNeighbourhood, radiusScale } from "../src/graph/layout.js";
 
 function searchGraph(count) {
@@ -57,4 +58,32 @@ test("an expansion places only the new nodes, around the expanded node", () => {
 
   for (const [key, point] of positions) assert.deepEqual(next.get(key), point);
   assert.ok(radius(next.get("img:50"), positions.get("img:6")) < radius(next.get("img:51"), positions.get("img:6")) + 1e-9);
+});
+
+test("a keyword-only answer (no distances) is laid out by text score: better stays closer", () => {
+  const nodes = [{ key: "query", isQuery: true },
+    ...[1, 0.5, 0.1].map((score, index) => ({ key: `img:${index + 1}`, rank: index + 1, distance: null, score }))];
+
+  const positions = layoutProximityGraph({ nodes, edges: [] }, { minSeparation: 0.05 });
+
+  const radii = [1, 2, 3].map((index) => radius(positions.get(`img:${index}`)));
+  assert.ok(radii[0] < radii[1] && radii[1] < radii[2], radii.join(" "));
+});
+
+test("an expansion's new neighbours keep their order of distance wherever the expanded node sits", () => {
+  for (const count of [10, 20, 50]) {
+    const nodes = [{ key: "query", isQuery: true }];
+    for (let index = 1; index <= count; index += 1) nodes.push({ key: `img:${index}`, rank: index, distance: 0.3 + index * 0.02 });
+    const separation = minSeparationFor(count);
+    const positions = layoutProximityGraph({ nodes, edges: [] }, { minSeparation: separation });
+    for (const expanded of [1, Math.ceil(count / 2), count]) {
+      const newNodes = Array.from({ length: 10 }, (_, index) => ({ key: `n:${index}`, distance: 0.1 + index * 0.01 }));
+
+      const next = placeNeighbourhood(positions, `img:${expanded}`, newNodes, { minSeparation: separation });
+
+      const radii = newNodes.map((node) => radius(next.get(node.key), next.get(`img:${expanded}`)));
+      radii.slice(1).forEach((value, index) => assert.ok(value >= radii[index] - 1e-9,
+                                                         `${count}/${expanded}: ${radii.map((r) => r.toFixed(3)).join(" ")}`));
+    }
+  }
 });

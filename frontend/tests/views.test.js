@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { expandedView, resultCount, searchView } from "../src/graph/views.js";
+import { expandedView, listedResults, resultCount, searchView } from "../src/graph/views.js";
 
 const answer = {
   query: { k: 3 },
@@ -33,4 +33,23 @@ test("expanding a node adds its new neighbours, keeps old positions and records 
   assert.deepEqual(expanded.positions.get("img:1"), view.positions.get("img:1"));
   assert.ok(expanded.positions.has("img:9"));
   assert.equal(resultCount(view), 3, "the previous view is left as it was, for Back");
+});
+
+test("expanding next to a repository query image keeps that image the centre and lists the expansion last", () => {
+  const more = (id, rank, distance) => ({ id, rank, distance, score: 1 / (1 + distance), community: 0 });
+  const view = searchView({ query: {}, results: [more(1, 1, 0.5), more(2, 2, 0.6), more(3, 3, 0.7)],
+                            edges: [1, 2, 3].map((id) => ({ source: "query", target: id, weight: 0.6 })) },
+                          { imageId: 100, k: 3 });
+  const node = view.data.nodes.find((item) => item.imageId === 1);
+  const neighboursOfOne = { results: [more(100, 1, 0.5), more(7, 2, 0.05), more(2, 3, 0.55)],
+                            edges: [100, 7, 2].map((id) => ({ source: "query", target: id, weight: 0.9 })) };
+
+  const expanded = expandedView(view, node, neighboursOfOne);
+
+  assert.equal(expanded.data.nodes.filter((item) => item.imageId === 100).length, 1); // the yellow query only
+  assert.ok(expanded.data.nodes.find((item) => item.imageId === 100).isQuery);
+  assert.ok(expanded.data.edges.some((edge) => edge.key === "img:1|query"));
+  assert.ok(!expanded.data.edges.some((edge) => edge.source === "img:100" || edge.target === "img:100"));
+  assert.deepEqual(listedResults(expanded.data.nodes).map((item) => item.imageId), [1, 2, 3, 7]);
+  assert.equal(expanded.data.nodes.find((item) => item.imageId === 7).expandedFrom, 1);
 });

@@ -1,6 +1,7 @@
 // The same results as the graph, as a grid ordered by similarity, for people who prefer a list.
 import { t } from "../i18n.js";
 import { communityColor } from "../graph/appearance.js";
+import { listedResults } from "../graph/views.js";
 import { can } from "../session.js";
 
 function formatNumber(value) {
@@ -42,7 +43,9 @@ function resultCard(node, onSelect, onAddToSet) {
   if (color) title.style.color = color;
   const rank = document.createElement("span");
   rank.className = "result-rank";
-  rank.textContent = node.rank != null ? t("list.rank", { rank: node.rank }) : `#${node.imageId}`;
+  rank.textContent = node.rank == null ? `#${node.imageId}`
+    : node.expandedFrom != null ? t("list.nearRank", { rank: node.rank, id: node.expandedFrom })
+      : t("list.rank", { rank: node.rank });
   const scores = document.createElement("span");
   scores.className = "result-scores";
   scores.textContent = `${t("node.score")} ${formatNumber(node.score)} · ${t("node.distance")} ${formatNumber(node.distance)}`;
@@ -78,8 +81,7 @@ export class ResultList {
 
   render(nodes = this.nodes) {
     this.nodes = nodes;
-    const results = nodes.filter((node) => !node.isQuery)
-      .sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity) || (a.rank ?? 0) - (b.rank ?? 0));
+    const results = listedResults(nodes);
     if (!results.length) {
       const empty = document.createElement("li");
       empty.className = "list-empty";

@@ -29,7 +29,7 @@ function resultNode(result) {
   };
 }
 
-function edgeKey(sourceKey, targetKey) {
+export function edgeKey(sourceKey, targetKey) {
   return sourceKey < targetKey ? `${sourceKey}|${targetKey}` : `${targetKey}|${sourceKey}`;
 }
 

@@ -22,6 +22,15 @@ export function radiusScale(distances, { inner = INNER_RADIUS, outer = OUTER_RAD
   };
 }
 
+/**
+ * What sets each result's radius: its distance to the centre; when no result has one (a keyword-only
+ * search, whose results are ranked by text score), the score, reversed, so that better stays closer.
+ */
+export function centreDistances(nodes) {
+  if (nodes.some((node) => Number.isFinite(node.distance))) return nodes.map((node) => node.distance);
+  return nodes.map((node) => (Number.isFinite(node.score) ? 1 - node.score : null));
+}
+
 function initialAngles(results) {
   // Group communities together before FA2 so it starts near a sensible arrangement.
   const ordered = [...results].sort((a, b) =>
@@ -36,7 +45,7 @@ function forceAtlasAngles(centreKey, results, edges, radiusOf, iterations) {
   const graph = new Graph({ type: "undirected", multi: false });
   graph.addNode(centreKey, { x: 0, y: 0, fixed: true });
   for (const node of results) {
-    const radius = radiusOf(node.distance);
+    const radius = radiusOf(node.key);
     graph.addNode(node.key, { x: radius * Math.cos(start.get(node.key)), y: radius * Math.sin(start.get(node.key)) });
   }
   for (const edge of edges) {
@@ -156,15 +165,22 @@ export function separateOnRings(positions, rings, minSeparation, { fixed = new S
   return positions;
 }
 
+/** key -> radius for these nodes, through a radiusScale over their centreDistances. */
+function radiiByKey(nodes, scale) {
+  const distances = centreDistances(nodes);
+  const radii = new Map(nodes.map((node, index) => [node.key, scale(distances[index])]));
+  return (key) => radii.get(key);
+}
+
 /** Layout of a fresh search: centre at (0, 0), results around it. */
 export function layoutProximityGraph({ nodes, edges }, { centreKey = "query", minSeparation = 0.12, iterations = 80 } = {}) {
   const results = nodes.filter((node) => node.key !== centreKey);
-  const radiusOf = radiusScale(results.map((node) => node.distance));
+  const radiusOf = radiiByKey(results, radiusScale(centreDistances(results)));
   const angles = forceAtlasAngles(centreKey, results, edges, radiusOf, iterations);
   const positions = new Map([[centreKey, { x: 0, y: 0 }]]);
   const rings = new Map();
   for (const node of results) {
-    const radius = radiusOf(node.distance);
+    const radius = radiusOf(node.key);
     const angle = angles.get(node.key);
     positions.set(node.key, { x: radius * Math.cos(angle), y: radius * Math.sin(angle) });
     rings.set(node.key, { cx: 0, cy: 0, radius });
@@ -183,16 +199,20 @@ export function placeNeighbourhood(positions, centreKey, newNodes, { scale = 0.7
   const outward = Math.hypot(centre.x, centre.y) < 1e-9 ? -Math.PI / 2 : Math.atan2(centre.y, centre.x);
   const separation = minSeparation;
   const inner = Math.max(INNER_RADIUS * scale, Math.max(separationBox(separation).x, separationBox(separation).y) * 1.2);
-  const radiusOf = radiusScale(newNodes.map((node) => node.distance), { inner, outer: Math.max(OUTER_RADIUS * scale, inner * 2) });
-  const ordered = [...newNodes].sort((a, b) => (a.distance ?? 0) - (b.distance ?? 0));
+  const radiusOf = radiiByKey(newNodes, radiusScale(centreDistances(newNodes),
+                                                   { inner, outer: Math.max(OUTER_RADIUS * scale, inner * 2) }));
+  const ordered = [...newNodes].sort((a, b) => radiusOf(a.key) - radiusOf(b.key));
   const arc = Math.min(2 * Math.PI, Math.max(Math.PI * 0.9, ordered.length * 0.5));
   const rings = new Map();
   ordered.forEach((node, index) => {
     const angle = outward + (ordered.length === 1 ? 0 : (index / (ordered.length - 1) - 0.5) * arc);
-    const radius = radiusOf(node.distance);
+    const radius = radiusOf(node.key);
     next.set(node.key, { x: centre.x + radius * Math.cos(angle), y: centre.y + radius * Math.sin(angle) });
-    // An expansion is a local view: nodes may drift outwards to find room among the existing ones.
-    rings.set(node.key, { cx: centre.x, cy: centre.y, radius, maxRadius: radius * 1.8 });
+    // An expansion is a local view: nodes may drift outwards to find room among the existing ones, but not
+    // past the next farther neighbour's ring, so that closer still means more similar.
+    const following = ordered[index + 1];
+    const maxRadius = following ? Math.min(radius * 1.8, radiusOf(following.key)) : radius * 1.8;
+    rings.set(node.key, { cx: centre.x, cy: centre.y, radius, maxRadius });
   });
   return separateOnRings(next, rings, separation, { rounds: 120 });
 }

@@ -1,5 +1,5 @@
 // A "view" is what the graph, list and history show: the request, the graph data and its layout.
-import { QUERY_KEY, mergeGraphData, queryNode, toGraphData } from "./graphData.js";
+import { QUERY_KEY, edgeKey, imageKey, mergeGraphData, queryNode, toGraphData } from "./graphData.js";
 import { layoutProximityGraph, placeNeighbourhood } from "./layout.js";
 import { minSeparationFor } from "./appearance.js";
 
@@ -14,9 +14,17 @@ export function searchView(answer, request) {
   return { request, data, positions, expanded: [], query: answer.query };
 }
 
-/** A new view with the neighbours of node (a neighbours answer) merged around it. */
+/**
+ * A new view with the neighbours of node (a neighbours answer) merged around it. The query image, when it
+ * is a repository image, stays the yellow centre instead of coming back as a result; new nodes carry
+ * `expansion` (1 for the first expansion, …): their rank and score are relative to `expandedFrom`.
+ */
 export function expandedView(view, node, answer) {
-  const addition = toGraphData(answer, { centreKey: node.key, centreNode: node });
+  const expansion = view.expanded.length + 1;
+  const addition = asQueryNode(toGraphData(answer, { centreKey: node.key, centreNode: node }), view);
+  for (const item of addition.nodes) {
+    if (item !== node && !item.isQuery) Object.assign(item, { expansion, expandedFrom: node.imageId });
+  }
   const known = new Set(view.data.nodes.map((item) => item.key));
   const newNodes = addition.nodes.filter((item) => !known.has(item.key));
   const positions = placeNeighbourhood(view.positions, node.key, newNodes,
@@ -24,6 +32,31 @@ export function expandedView(view, node, answer) {
   return { ...view, data: mergeGraphData(view.data, addition), positions, expanded: [...view.expanded, node.imageId] };
 }
 
+/** The query's repository image among an expansion's results becomes the query node itself. */
+function asQueryNode(addition, view) {
+  const queryImageId = view.data.nodes.find((item) => item.isQuery)?.imageId;
+  if (queryImageId == null) return addition;
+  const alias = imageKey(queryImageId);
+  const rename = (key) => (key === alias ? QUERY_KEY : key);
+  const edges = new Map();
+  for (const edge of addition.edges) {
+    const [source, target] = [rename(edge.source), rename(edge.target)];
+    const key = edgeKey(source, target);
+    if (source !== target && !edges.has(key)) edges.set(key, { ...edge, key, source, target });
+  }
+  return { nodes: addition.nodes.filter((item) => item.key !== alias), edges: [...edges.values()] };
+}
+
 export function resultCount(view) {
   return view.data.nodes.filter((node) => !node.isQuery).length;
+}
+
+/**
+ * The results in list order: the search's own results by score, then each expansion's new results (whose
+ * scores are relative to the image expanded, so not comparable with the search's) after them, in turn.
+ */
+export function listedResults(nodes) {
+  return nodes.filter((node) => !node.isQuery)
+    .sort((a, b) => (a.expansion ?? 0) - (b.expansion ?? 0) || (b.score ?? -Infinity) - (a.score ?? -Infinity)
+                    || (a.rank ?? 0) - (b.rank ?? 0));
 }
