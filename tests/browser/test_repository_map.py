@@ -42,3 +42,20 @@ def test_map_before_it_is_built_says_how_to_build_it(client_as, brain_repository
     response = client_as("student").get("/api/map/")
 
     assert response.status_code == 503 and "manage.py build_map" in response.json()["error"]
+
+
+def test_build_map_draws_the_version_that_serves_while_a_new_one_is_still_being_embedded(
+        client_as, brain_repository, django_capture_on_commit_callbacks, capsys):
+    from embeddings.models import EncoderVersion
+    from embeddings.training_service import activate_version
+
+    serving = EncoderVersion.objects.get(name="baseline", is_active=True)
+    with django_capture_on_commit_callbacks(execute=False):  # the new version's re-embedding has not run yet
+        activate_version(EncoderVersion.objects.create(name="baseline", version="re-embedding", dim=serving.dim))
+
+    call_command("build_map")
+    response = client_as("student").get("/api/map/")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["version"] == serving.version and len(response.json()["points"]) == 60
+    assert f"baseline@{serving.version}" in capsys.readouterr().out

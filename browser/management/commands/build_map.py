@@ -1,10 +1,11 @@
-"""manage.py build_map [--encoder NAME]: the 2-D repository map (t-SNE) of an encoder's active version."""
+"""manage.py build_map [--encoder NAME]: the 2-D repository map (t-SNE) of the encoder version that serves
+queries (the active one once its index is complete, else the one it replaces), which is the map /api/map/ reads."""
 from django.core.management.base import BaseCommand, CommandError
 
 from browser.map_service import build_repository_map, is_map_current
 from cbir.errors import CbirError
+from browser.services.indexing import get_serving_version
 from embeddings.selectors import get_default_encoder_name
-from embeddings.services import get_active_version
 
 
 class Command(BaseCommand):
@@ -16,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, encoder: str | None, if_stale: bool, **options):
         try:
-            version = get_active_version(encoder or get_default_encoder_name())
+            version = get_serving_version(encoder or get_default_encoder_name())
             if if_stale and is_map_current(version):
                 self.stdout.write(f"map of {version} is current")
                 return
