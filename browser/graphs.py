@@ -38,10 +38,11 @@ def mutual_neighbour_pairs(ids: list[int], vectors: np.ndarray, neighbours: int)
     count = len(ids)
     if count < 2:
         return {}
+    vectors = np.asarray(vectors, dtype=np.float64)  # the float32 shortcut misorders near neighbours (indexes.py)
     squared = np.sum(vectors ** 2, axis=1)
     distances = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2.0 * vectors @ vectors.T, 0.0))
     np.fill_diagonal(distances, np.inf)
-    nearest = np.argsort(distances, axis=1)[:, :min(neighbours, count - 1)]
+    nearest = np.argsort(distances, axis=1, kind="stable")[:, :min(neighbours, count - 1)]
     neighbour_sets = [set(row.tolist()) for row in nearest]
     pairs = {}
     for row, candidates in enumerate(neighbour_sets):

@@ -1,5 +1,6 @@
 """The proximity graph: query hub, mutual-neighbour edges, communities."""
 import numpy as np
+import pytest
 
 from browser.graphs import QUERY_NODE, build_proximity_graph, mutual_neighbour_pairs, similarity_score
 
@@ -37,3 +38,12 @@ def test_two_separated_clusters_become_two_communities():
 
     first, second = {graph.communities[i] for i in ids[:5]}, {graph.communities[i] for i in ids[5:]}
     assert len(first) == 1 and len(second) == 1 and first != second
+
+
+def test_mutual_neighbours_of_long_vectors_far_from_the_origin_are_exact():
+    base = np.full(256, 1000.0, dtype=np.float32)  # |v|² ≈ 2.6e8: float32 resolves distances no finer than ~4
+    vectors = np.stack([base, base + 0.01 * np.eye(256, dtype=np.float32)[0], base + 0.02 * np.eye(256, dtype=np.float32)[1]])
+
+    pairs = mutual_neighbour_pairs([1, 2, 3], vectors, neighbours=1)
+
+    assert list(pairs) == [(1, 2)] and pairs[(1, 2)] == pytest.approx(0.01, rel=1e-3)
