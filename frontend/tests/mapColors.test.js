@@ -11,3 +11,14 @@ test("labelColors gives each diagnosis one colour in sorted order and skips miss
   assert.equal(colors.get("glioma"), COMMUNITY_COLORS[0]);
   assert.equal(colors.get("pituitary"), COMMUNITY_COLORS[1]);
 });
+
+test("every label of a set with more findings than the palette has colours gets its own colour", () => {
+  const findings = ["ARDS", "Bacterial", "COVID-19", "E.Coli", "Influenza", "Klebsiella", "Legionella", "Lipoid",
+                    "Mycoplasma Bacterial Pneumonia", "No Finding", "Pneumocystis", "Pneumonia", "SARS", "Streptococcus",
+                    "Varicella", "glioma", "meningioma", "notumor", "pituitary", "COVID", "NonCOVID"];
+
+  const colors = labelColors(findings.map((label) => ({ label })));
+
+  assert.equal(new Set(colors.values()).size, findings.length);
+  for (const color of colors.values()) assert.match(color, /^#[0-9a-f]{6}$/);
+});

@@ -62,8 +62,33 @@ export function edgeSize(edge) {
   return 0.002 + 0.007 * Math.max(0, Math.min(1, edge.weight ?? 0));
 }
 
-/** Map dots: one colour per diagnosis, in sorted order, so the legend and the dots agree. */
+/**
+ * Map dots: one colour per diagnosis, in sorted order, so the legend and the dots agree. Past the palette
+ * (the demo's chest X-rays alone have 15 findings) further colours are generated, so no two labels share one.
+ */
 export function labelColors(points) {
   const labels = [...new Set(points.map((point) => point.label).filter(Boolean))].sort();
-  return new Map(labels.map((label, index) => [label, COMMUNITY_COLORS[index % COMMUNITY_COLORS.length]]));
+  const extra = generatedColors(Math.max(0, labels.length - COMMUNITY_COLORS.length));
+  return new Map(labels.map((label, index) => [label, COMMUNITY_COLORS[index] ?? extra[index - COMMUNITY_COLORS.length]]));
+}
+
+/** `count` colours spread by the golden angle over the hues, skipping red and yellow (halo and query). */
+export function generatedColors(count) {
+  const colors = [];
+  for (let step = 1; colors.length < count; step += 1) {
+    const hue = (step * 137.508) % 360;
+    if (hue < 20 || hue > 340 || (hue > 35 && hue < 70)) continue;
+    colors.push(hslToHex(hue, 0.7, colors.length % 2 ? 0.55 : 0.68));
+  }
+  return colors;
+}
+
+function hslToHex(hue, saturation, lightness) {
+  const chroma = (1 - Math.abs(2 * lightness - 1)) * saturation;
+  const channel = (n) => {
+    const k = (n + hue / 30) % 12;
+    const value = lightness - chroma / 2 * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(value * 255).toString(16).padStart(2, "0");
+  };
+  return `#${channel(0)}${channel(8)}${channel(4)}`;
 }
