@@ -89,6 +89,11 @@ class CNNAutoencoderEncoder(NetworkCheckpoint):
     def config(self) -> dict:
         return {"img_size": self.input_spec.size, "depth": self.depth, "latent_channels": self.latent_channels}
 
+    def embedding_module(self) -> nn.Module:
+        """What embed() computes, (B, 1, S, S) in [0, 1] -> (B, dim), for the similarity heatmaps: their
+        Grad-CAM explains the latent maps themselves (4 x 4 at the default 64 px, so a coarse heatmap)."""
+        return nn.Sequential(self.network.encoder, nn.Flatten()).eval()
+
     def embed(self, images: Sequence[np.ndarray]) -> np.ndarray:
         if not len(images):
             return np.zeros((0, self.dim), np.float32)

@@ -76,3 +76,17 @@ def test_default_training_adds_the_discriminative_loss_to_the_reconstruction():
 
     assert metric.history[0]["loss"] > plain.history[0]["loss"]  # the same MSE plus a positive term
     assert metric.history[-1]["loss"] < metric.history[0]["loss"]
+
+
+def test_the_heatmap_module_computes_the_embedding_and_explains_the_latent_maps(fitted):
+    from embeddings.heatmaps import similarity_heatmaps
+
+    images = [row for row in two_class_data(2, 5).images]
+    pixels = torch.from_numpy(fitted.encoder.network_pixels(images)[:, None] / 255.0).float()  # (2, 1, 16, 16)
+
+    with torch.no_grad():
+        from_module = fitted.encoder.embedding_module()(pixels)
+    maps = similarity_heatmaps(fitted.encoder.embedding_module(), pixels[:1], pixels[1:])
+
+    np.testing.assert_allclose(from_module.numpy(), fitted.encoder.embed(images), rtol=1e-5, atol=1e-6)
+    assert maps.query.shape == maps.result.shape == (16, 16) and -1.0 <= maps.similarity <= 1.0
