@@ -76,7 +76,7 @@ export const WORKSPACE_ENGLISH = [
   pgettext("why.button", "Why similar?"),
   pgettext("why.heading", "Why similar"),
   pgettext("why.loading", "Computing the similarity heatmaps…"),
-  pgettext("why.similarity", "Similarity {value}"),
+  pgettext("why.similarity", "Cosine similarity {value} (the score beside it is from the distance)"),
   pgettext("why.query", "Query"),
   pgettext("why.result", "Result #{id}"),
   pgettext("why.unavailable", "Heatmaps are not available here: {message}"),

@@ -37,7 +37,7 @@ def test_why_similar_with_a_neural_encoder_shows_both_heatmaps_side_by_side(
     page.click("#why-similar")
 
     section = page.locator("#why-similar-section")
-    expect(section.locator(".why-similarity")).to_contain_text("Similarity")
+    expect(section.locator(".why-similarity")).to_contain_text("Cosine similarity")
     for overlay in [".why-query", ".why-result"]:
         expect(section.locator(overlay)).to_have_attribute("src", re.compile(r"^data:image/png;base64,"))
     assert page.evaluate("() => [...document.querySelectorAll('#why-similar-section img')].every((i) => i.naturalWidth > 0)")
