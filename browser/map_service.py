@@ -43,15 +43,19 @@ def write_json_atomically(path: Path, payload: dict) -> None:
 
 
 def is_map_current(version: EncoderVersion) -> bool:
-    """True when the stored map was computed after the serving index and covers as many images."""
+    """True when the stored map was computed after the serving index and covers as many images as the
+    index and its delta (ingestion leaves small batches in the delta, browser.services.indexing)."""
     from browser.models import IndexVersion
 
     path = map_path(version)
     index = IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.READY).order_by("-id").first()
     if not path.is_file() or index is None:
         return False
+    from browser.services.indexing import vectors_since
+
     stored = json.loads(path.read_text())
-    return len(stored["points"]) == index.vector_count and stored["computed_at"] >= index.created_at.isoformat()
+    searchable = index.vector_count + vectors_since(version, index)  # the index and its delta
+    return len(stored["points"]) == searchable and stored["computed_at"] >= index.created_at.isoformat()
 
 
 def read_repository_map(version: EncoderVersion, *, allowed_ids: set[int] | None) -> dict:

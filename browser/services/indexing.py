@@ -28,6 +28,9 @@ from ingest.storage import fsync_directory, fsync_tree
 
 logger = logging.getLogger(__name__)
 KEEP_RETIRED = 1  # retired index folders kept on disk for a quick manual rollback
+# Most vectors an ingestion-queued build leaves in the delta, whatever the share allows: every web process
+# holds the delta and searches it exactly on each query (50,000 x 512 float32 = 100 MB).
+DELTA_CEILING = 50_000
 INTERRUPTED = "interrupted: the process building this index stopped before publishing it"
 
 _loaded: dict[int, tuple[int, VectorIndex]] = {}  # encoder version id -> (index version id, index)
@@ -79,11 +82,19 @@ def vectors_since(version: EncoderVersion, record: IndexVersion) -> int:
 def needs_rebuild(version: EncoderVersion, record: IndexVersion) -> bool:
     """Whether ingestion should replace `record`: it missed vectors when it was built, or its delta has
     outgrown max(INDEX_REBUILD_MIN_DELTA, INDEX_REBUILD_DELTA_SHARE x its size)."""
-    if not (record.params or {}).get("complete", True):
+    if not (record.params or {}).get("complete", True) or layout_changed(record):
         return True
-    allowance = max(settings.INDEX_REBUILD_MIN_DELTA, settings.INDEX_REBUILD_DELTA_SHARE * record.vector_count)
+    allowance = min(DELTA_CEILING, max(settings.INDEX_REBUILD_MIN_DELTA,
+                                       settings.INDEX_REBUILD_DELTA_SHARE * record.vector_count))
     new = vectors_since(version, record)
     return new > 0 and new > allowance
+
+
+def layout_changed(record: IndexVersion) -> bool:
+    """Whether CBIR_SEARCH_SHARDS now asks for another layout than `record` has (sharded or not, how many)."""
+    if (record.method == "sharded") != (shard_count() > 1):
+        return True
+    return record.method == "sharded" and len((record.params or {}).get("shards", [])) != shard_count()
 
 
 @contextlib.contextmanager

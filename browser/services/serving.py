@@ -6,14 +6,15 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Max
+from django.db.models import Count, Max
 
 from browser.indexes import VectorIndex
 from browser.models import IndexVersion
 from browser.services.indexing import get_serving_index
 from embeddings.models import Embedding, EncoderVersion
 
-_deltas: dict[int, tuple[int, int, VectorIndex]] = {}  # encoder version id -> (index id, last embedding pk, delta)
+# encoder version id -> (index id, highest embedding pk read, rows read above the watermark, delta)
+_deltas: dict[int, tuple[int, int, int, VectorIndex]] = {}
 _delta_lock = threading.Lock()
 
 
@@ -116,19 +117,34 @@ def serving_report(record: IndexVersion, delta: VectorIndex, plan: RecallPlan, r
 
 
 def get_delta(version: EncoderVersion, record: IndexVersion, index) -> VectorIndex:
-    """Exact index of this version's vectors added after `record` was built (cached, grown incrementally)."""
-    latest = Embedding.objects.filter(encoder_version=version).aggregate(last=Max("pk"))["last"] or 0
+    """Exact index of this version's vectors added after `record` was built (cached, grown incrementally).
+
+    The cache remembers the highest row id it has read and how many rows above the index's watermark it
+    holds. Two embedding workers can commit out of id order (PostgreSQL), so rows can appear below the
+    highest id already read: when the row count says so, the delta is read again from the watermark.
+    """
+    watermark = int(record.params.get("embedding_watermark", 0))
+    newer = Embedding.objects.filter(encoder_version=version, pk__gt=watermark).aggregate(last=Max("pk"),
+                                                                                          count=Count("pk"))
+    latest, count = newer["last"] or watermark, newer["count"]
     with _delta_lock:
         cached = _deltas.get(version.pk)
-    if cached and cached[0] == record.pk and cached[1] == latest:
-        return cached[2]
+    if cached and cached[0] == record.pk and cached[1:3] == (latest, count):
+        return cached[3]
     if cached and cached[0] == record.pk:
-        since, base = cached[1], cached[2]
-    else:
-        since, base = int(record.params.get("embedding_watermark", 0)), empty_index(version.dim)
-    delta = extend_delta(base, *load_vectors_since(version, since, latest), indexed_ids=index.ids)
+        ids, vectors = load_vectors_since(version, cached[1], latest)
+        if cached[2] + len(ids) == count:  # nothing committed late below what the cache had read
+            return _remember_delta(version, record, latest, count,
+                                   extend_delta(cached[3], ids, vectors, indexed_ids=index.ids))
+    ids, vectors = load_vectors_since(version, watermark, latest)
+    return _remember_delta(version, record, latest, len(ids),
+                           extend_delta(empty_index(version.dim), ids, vectors, indexed_ids=index.ids))
+
+
+def _remember_delta(version: EncoderVersion, record: IndexVersion, latest: int, rows: int,
+                    delta: VectorIndex) -> VectorIndex:
     with _delta_lock:
-        _deltas[version.pk] = (record.pk, latest, delta)
+        _deltas[version.pk] = (record.pk, latest, rows, delta)
     return delta
 
 

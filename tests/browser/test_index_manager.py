@@ -146,6 +146,19 @@ def test_ingestion_keeps_the_index_while_the_delta_is_small_and_rebuilds_once_it
     assert rebuilt != first.pk and IndexVersion.objects.get(status=IndexVersion.Status.READY).vector_count == 421
 
 
+def test_the_delta_a_queued_build_tolerates_is_capped_whatever_the_share_allows(repository, settings, monkeypatch):
+    from browser.services import indexing
+    from browser.tasks import build_index_task
+
+    images, vectors = repository
+    settings.INDEX_REBUILD_MIN_DELTA, settings.INDEX_REBUILD_DELTA_SHARE = 0, 0.5  # the share alone: 200 of 400
+    monkeypatch.setattr(indexing, "DELTA_CEILING", 15)
+    first = IndexVersion.objects.get(status=IndexVersion.Status.READY)
+    store_vectors([make_image(label="a") for _ in range(16)], vectors[:16] + 1e-4)
+
+    assert build_index_task.delay(baseline_version().pk).get() != first.pk
+
+
 def test_builds_queued_behind_one_that_saw_every_vector_do_nothing_and_an_explicit_build_always_runs(
         repository, settings):
     from django.core.management import call_command
@@ -167,6 +180,24 @@ def test_an_index_built_while_vectors_were_missing_is_rebuilt_by_the_next_ingest
     IndexVersion.objects.filter(pk=first.pk).update(params={**first.params, "complete": False})
 
     assert build_index_task.delay(baseline_version().pk).get() != first.pk
+
+
+def test_a_vector_committed_after_a_higher_one_was_served_still_reaches_the_delta(api_client, repository):
+    """Two embedding workers can commit out of id order: a row may appear below the highest id already read."""
+    from embeddings.models import Embedding
+    from embeddings.services import vector_bytes
+
+    images, vectors = repository
+    version = baseline_version()
+    top = Embedding.objects.filter(encoder_version=version).order_by("-pk").first().pk
+    early, late = make_image(label="a"), make_image(label="a")
+    Embedding.objects.create(pk=top + 10, image=late, encoder_version=version, vector=vector_bytes(vectors[11] + 1e-4))
+    assert search(api_client, image_id=images[11].pk, k=5)["query"]["index"]["delta_count"] == 1
+
+    Embedding.objects.create(pk=top + 5, image=early, encoder_version=version, vector=vector_bytes(vectors[12] + 1e-4))
+    body = search(api_client, image_id=images[12].pk, k=5)
+
+    assert body["query"]["index"]["delta_count"] == 2 and body["results"][0]["id"] == early.pk
 
 
 def test_quarantined_and_deleted_images_disappear_at_once(api_client, repository):

@@ -59,3 +59,20 @@ def test_build_map_draws_the_version_that_serves_while_a_new_one_is_still_being_
     assert response.status_code == 200, response.content
     assert response.json()["version"] == serving.version and len(response.json()["points"]) == 60
     assert f"baseline@{serving.version}" in capsys.readouterr().out
+
+
+def test_a_map_built_over_the_index_and_its_delta_is_current(brain_repository, settings):
+    from browser.map_service import build_repository_map, is_map_current
+    from embeddings.models import Embedding, EncoderVersion
+    from ingest.models import Image
+    from tests.browser.builders import make_image
+
+    version = EncoderVersion.objects.get(name="baseline", is_active=True)
+    newcomer = make_image(label="glioma")
+    Image.objects.filter(pk=newcomer.pk).update(pixels_path=Image.objects.get(pk=brain_repository[0]).pixels_path)
+    Embedding.objects.create(image=newcomer, encoder_version=version,
+                             vector=Embedding.objects.filter(encoder_version=version).first().vector)  # in the delta
+
+    build_repository_map(version)
+
+    assert is_map_current(version)

@@ -66,6 +66,22 @@ def test_a_process_keeps_only_the_newest_two_builds_of_shards_and_ids(api_client
     assert len(shards._shards) == 4 and sorted(shards._ids) == [record.pk for record in builds[-2:]]
 
 
+def test_ingestion_rebuilds_in_the_new_layout_once_search_shards_is_changed(api_client, sharded_repository, settings):
+    from browser.tasks import build_index_task
+    from tests.browser.builders import baseline_version
+
+    images, vectors = sharded_repository
+    settings.SEARCH_SHARDS = 3
+    store_vectors([make_image(label="a")], vectors[:1])
+    resharded = IndexVersion.objects.get(pk=build_index_task.delay(baseline_version().pk).get())
+    settings.SEARCH_SHARDS = 0
+    store_vectors([make_image(label="a")], vectors[1:2])
+    unsharded = IndexVersion.objects.get(pk=build_index_task.delay(baseline_version().pk).get())
+
+    assert resharded.method == "sharded" and len(resharded.params["shards"]) == 3
+    assert unsharded.method == "mrpt" and search(api_client, image_id=images[0].pk, k=5)["query"]["index"]["delta_count"] == 0
+
+
 def test_eager_scatter_gather_merges_the_shards_exactly_at_recall_one(api_client, sharded_repository):
     images, vectors = sharded_repository
 
