@@ -57,7 +57,9 @@ export async function firstRows(path, count = LIST_PAGE, params = {}) {
   do {
     const limit = Math.min(LIST_PAGE, count - rows.length);
     const page = await request(withQuery(path, { ...params, limit, offset: rows.length }), { withTotal: true });
-    rows.push(...page.rows);
+    // a row added or moved between two requests shifts the pages: keep each id once
+    const seen = new Set(rows.map((row) => row.id));
+    rows.push(...page.rows.filter((row) => row.id === undefined || !seen.has(row.id)));
     total = page.total;
     if (!page.rows.length) break;
   } while (rows.length < Math.min(count, total));

@@ -26,13 +26,17 @@ export class CurationView {
   }
 
   async load() {
+    const ticket = (this.loadTicket = (this.loadTicket ?? 0) + 1); // only the newest reload may draw
+    let answer;
     try {
-      [this.quarantined, this.rejections] = await Promise.all([api.listQuarantined(this.shown.quarantined),
-                                                               api.listRejections(this.shown.rejections)]);
-      this.error = null;
+      answer = { lists: await Promise.all([api.listQuarantined(this.shown.quarantined),
+                                           api.listRejections(this.shown.rejections)]), error: null };
     } catch (error) {
-      this.error = error;
+      answer = { lists: [this.quarantined, this.rejections], error };
     }
+    if (ticket !== this.loadTicket) return;
+    [this.quarantined, this.rejections] = answer.lists;
+    this.error = answer.error;
     this.render();
   }
 

@@ -20,12 +20,17 @@ export class TeachingSetsView {
   }
 
   async load() {
+    const ticket = (this.loadTicket = (this.loadTicket ?? 0) + 1); // only the newest reload may draw
+    let page = null;
+    let error = null;
     try {
-      ({ rows: this.sets, total: this.total } = await api.listTeachingSets({ count: this.shown }));
-      this.error = null;
-    } catch (error) {
-      this.error = errorText(error);
+      page = await api.listTeachingSets({ count: this.shown });
+    } catch (failure) {
+      error = errorText(failure);
     }
+    if (ticket !== this.loadTicket) return;
+    if (page) ({ rows: this.sets, total: this.total } = page);
+    this.error = error;
     this.renderList();
   }
 

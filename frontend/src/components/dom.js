@@ -21,6 +21,7 @@ export function moreRows({ shown, total, onMore, className = "" }) {
   if (shown >= total) return null;
   return element("p", { className: `list-more ${className}`.trim() }, [
     element("span", { className: "panel-note", text: t("list.shown", { shown, total }) }), " ",
-    button(t("list.more"), { className: "button secondary list-more-button", onClick: onMore }),
+    button(t("list.more"), { className: "button secondary list-more-button",
+                             onClick: (event) => { event.currentTarget.disabled = true; onMore(); } }),
   ]);
 }
