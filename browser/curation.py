@@ -33,10 +33,13 @@ def release_from_quarantine(*, image: Image, reviewer_note: str) -> Image:
         raise CbirError("say what was checked before releasing an image (reviewer_note)")
     from ingest.services import embed_after_commit
 
+    from embeddings.services import renew_vectors
+
     with transaction.atomic():
         image.status = Image.Status.READY
         image.status_reason = f"released after review: {reviewer_note.strip()}"
         image.save(update_fields=["status", "status_reason"])
+        renew_vectors([image.pk])  # vectors from before the quarantine: into the delta of current indexes
         embed_after_commit([image.pk])  # robust: the release stands even if embedding fails (caught up later)
     return image
 

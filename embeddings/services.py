@@ -79,6 +79,18 @@ def missing_image_ids(version: EncoderVersion, image_ids: Iterable[int] | None =
     return list(_missing_images(version, image_ids).order_by("pk").values_list("pk", flat=True))
 
 
+def renew_vectors(image_ids: Iterable[int]) -> int:
+    """Store these images' vectors again under new row ids. An index serves the vectors it was built with plus
+    the delta of rows newer than its watermark; an image left out of the index (quarantined when it was built)
+    whose vector is older would otherwise stay unsearchable until the next full rebuild. Returns the count."""
+    rows = list(Embedding.objects.filter(image_id__in=list(image_ids)))
+    if rows:
+        Embedding.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        Embedding.objects.bulk_create([Embedding(image_id=row.image_id, encoder_version_id=row.encoder_version_id,
+                                                 vector=row.vector) for row in rows])
+    return len(rows)
+
+
 def missing_vector_count(version: EncoderVersion) -> int:
     """How many searchable images have no vector of `version` (one COUNT query, no id list)."""
     return _missing_images(version).count()

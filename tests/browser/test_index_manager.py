@@ -200,6 +200,25 @@ def test_a_vector_committed_after_a_higher_one_was_served_still_reaches_the_delt
     assert body["query"]["index"]["delta_count"] == 2 and body["results"][0]["id"] == early.pk
 
 
+def test_an_image_released_from_quarantine_is_searchable_at_once_though_the_index_was_built_without_it(
+        api_client, client_as, repository, django_capture_on_commit_callbacks):
+    from ingest.models import Image
+
+    images, vectors = repository
+    twin = make_image(label="a")
+    store_vectors([twin], vectors[11:12] + 1e-4)  # nearly a copy of image 11
+    Image.objects.filter(pk=twin.pk).update(status=Image.Status.QUARANTINED, status_reason="burned-in text?")
+    rebuild_index(baseline_version())  # built while the twin was held: without it
+
+    with django_capture_on_commit_callbacks(execute=True):
+        released = client_as("curator").post(f"/api/curation/quarantine/{twin.pk}/",
+                                             {"reviewer_note": "text is outside the anatomy"}, format="json")
+    body = search(api_client, image_id=images[11].pk, k=5)
+
+    assert released.status_code == 200
+    assert body["results"][0]["id"] == twin.pk
+
+
 def test_quarantined_and_deleted_images_disappear_at_once(api_client, repository):
     from ingest.models import Image
 
