@@ -4,6 +4,7 @@ migration 0002; browser.services.keywords keeps it in sync."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.db import connection
 
@@ -27,10 +28,37 @@ def vendor() -> str:
 
 
 def query_words(text: str) -> list[str]:
-    """Lower-case words; a dotted code is one word without its dot, as the index holds it (see
-    browser.selectors.searchable_code), so "C71.9" does not match C71.0 with a "9 mm" in its notes."""
-    text = _DOTTED_CODE.sub(lambda match: match.group(1) + match.group(2), text or "")
+    """Lower-case words without accents; a dotted code is one word without its dot, as the index holds it
+    (see browser.selectors.searchable_code), so "C71.9" does not match C71.0 with a "9 mm" in its notes."""
+    text = _DOTTED_CODE.sub(lambda match: match.group(1) + match.group(2), fold_accents(text or ""))
     return [word.lower() for word in _WORD.findall(text)][:32]
+
+
+def fold_accents(text: str) -> str:
+    """"neumonía" -> "neumonia": indexed texts and queries alike, so that either spelling finds the other.
+    SQLite's unicode61 tokenizer folds by itself; PostgreSQL's English configuration does not."""
+    return "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
+
+
+def has_terms(text: str) -> bool:
+    """Whether `text` holds words the index can match. On PostgreSQL English stop words alone ("the", "of a")
+    make an empty query that matches nothing, so they count as no words (a plain content query)."""
+    words = query_words(text)
+    if not words or vendor() != "postgresql":
+        return bool(words)
+    with connection.cursor() as cursor:
+        cursor.execute(*terms_sql(words))
+        return cursor.fetchone()[0] > 0
+
+
+def terms_sql(words: list[str]) -> tuple[str, list]:
+    """PostgreSQL: how many nodes the query of these words keeps once stop words are dropped."""
+    return "SELECT numnode(to_tsquery('english', %s))", [postgres_tsquery(words)]
+
+
+def postgres_tsquery(words: list[str]) -> str:
+    """Every word must match, each as a prefix."""
+    return " & ".join(f"{word}:*" for word in words)
 
 
 def fts5_query(words: list[str]) -> str:
@@ -45,7 +73,8 @@ def replace_texts(texts: dict[int, str]) -> None:
     remove_texts(list(texts))
     key = "rowid" if vendor() == "sqlite" else "image_id"
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {TABLE} ({key}, body) VALUES (%s, %s)", list(texts.items()))
+        cursor.executemany(f"INSERT INTO {TABLE} ({key}, body) VALUES (%s, %s)",
+                           [(image_id, fold_accents(body)) for image_id, body in texts.items()])
 
 
 def remove_texts(image_ids: list[int]) -> None:
@@ -79,7 +108,7 @@ def match_sql(words: list[str], limit: int, kind: str) -> tuple[str, list]:
         return (f"SELECT rowid, -bm25({TABLE}) FROM {TABLE} WHERE {TABLE} MATCH %s "
                 f"ORDER BY bm25({TABLE}), rowid LIMIT %s", [fts5_query(words), limit])
     if kind == "postgresql":
-        tsquery = " & ".join(f"{word}:*" for word in words)
+        tsquery = postgres_tsquery(words)
         return (f"SELECT image_id, ts_rank(document, to_tsquery('english', %s)) AS relevance FROM {TABLE} "
                 f"WHERE document @@ to_tsquery('english', %s) ORDER BY relevance DESC, image_id LIMIT %s",
                 [tsquery, tsquery, limit])

@@ -125,7 +125,7 @@ def search_by_vector(vector: np.ndarray, *, version: EncoderVersion, options: Se
 
 def rank_images(searcher, vector: np.ndarray, *, options: SearchOptions, exclude: int | None) -> list[Hit]:
     allowed = allowed_ids(options.filters)
-    if not keywords.query_words(options.q):  # no words ("?", "-"): nothing to match, a plain content query
+    if not keywords.has_terms(options.q):  # no words ("?", "-", stop words only): a plain content query
         return [Hit(image, distance) for image, distance in
                 nearest_images(searcher, vector, k=options.k, allowed=allowed, exclude=exclude)]
     matches = text_matches(options.q, allowed=allowed, exclude=exclude)

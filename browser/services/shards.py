@@ -2,6 +2,7 @@
 top-k, the web process merges them; a shard that errs or misses the deadline is reported, not waited for."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from cbir.errors import ServiceNotReady
 from embeddings.models import EncoderVersion
 from embeddings.selectors import load_vectors_for
 
+logger = logging.getLogger(__name__)
 _shards: dict[str, VectorIndex] = {}  # shard folder -> loaded shard (in a worker process)
 _ids: dict[int, tuple[int, np.ndarray]] = {}  # index version id -> (encoder version id, every id of the index)
 _lock = threading.Lock()
@@ -118,7 +120,9 @@ def gather_shards(record: IndexVersion, vector: np.ndarray, *, k: int, allowed: 
                     "allowed_ids": allowed, "recall": recall}, expires=timeout * 2)
             for number in range(count)]
     except Exception as exc:  # the broker (or result backend) is down: every shard is unreachable
-        return [{"shard": number, "status": "error", "error": f"broker unreachable: {exc}"[:200]}
+        # the message can name the broker URL (with its password): the log gets the type, the answer too
+        logger.error("search shards unreachable: %s", type(exc).__name__)
+        return [{"shard": number, "status": "error", "error": f"broker unreachable ({type(exc).__name__})"}
                 for number in range(count)], []
     statuses, parts = [], []
     for number, result in enumerate(pending):
@@ -131,7 +135,9 @@ def gather_shards(record: IndexVersion, vector: np.ndarray, *, k: int, allowed: 
         except CeleryTimeout:
             status.update(status="timeout", error=f"no answer within {timeout:g} s")
         except Exception as exc:  # a shard task that raised: report it, keep the others
-            status.update(status="error", error=f"{type(exc).__name__}: {str(exc)[:200]}")
+            # the message holds server paths: it stays in the server's log, the answer names the error only
+            logger.warning("search shard %d of index %s failed: %s", number, record.pk, exc)
+            status.update(status="error", error=f"{type(exc).__name__} in shard {number}; see the server log")
         status["ms"] = round((time.perf_counter() - started) * 1000.0, 2)
         statuses.append(status)
     stop_waiting(pending)

@@ -16,6 +16,7 @@ TEXTS = {
     4: "pneumothorax after line placement",
     5: " ".join(("glioma", *searchable_code("C71.0"), "lesion of 9 mm")),  # as browser.selectors indexes codes
     6: " ".join(("glioma", *searchable_code("C71.9"))),
+    7: "Neumonía bilateral de la base",
 }
 
 
@@ -26,7 +27,7 @@ def postgres():
             for statement in keywords.CREATE_SQL["postgresql"]:
                 connection.execute(statement)
             connection.cursor().executemany(f"INSERT INTO {keywords.TABLE} (image_id, body) VALUES (%s, %s)",
-                                            list(TEXTS.items()))
+                                            [(key, keywords.fold_accents(body)) for key, body in TEXTS.items()])
             yield connection
 
 
@@ -67,3 +68,16 @@ def test_the_table_uses_a_gin_index(postgres):
 
 def test_a_dotted_code_finds_that_code_and_not_its_digits_elsewhere(postgres):
     assert [image_id for image_id, _ in match(postgres, "C71.9")] == [6]
+
+
+def test_accents_do_not_matter_either_way(postgres):
+    assert [image_id for image_id, _ in match(postgres, "neumonia")] == [7]
+    assert [image_id for image_id, _ in match(postgres, "NEUMONÍA bilateral")] == [7]
+
+
+def test_stop_words_alone_are_no_query_and_do_not_empty_one_with_words(postgres):
+    def nodes(text: str) -> int:
+        return postgres.execute(*keywords.terms_sql(keywords.query_words(text))).fetchone()[0]
+
+    assert nodes("the") == 0 and nodes("of a") == 0
+    assert nodes("the glioma") > 0 and [image_id for image_id, _ in match(postgres, "the glioma")] in ([5, 6], [6, 5])
