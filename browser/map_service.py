@@ -45,10 +45,10 @@ def write_json_atomically(path: Path, payload: dict) -> None:
 def is_map_current(version: EncoderVersion) -> bool:
     """True when the stored map was computed after the serving index and covers as many images as the
     index and its delta (ingestion leaves small batches in the delta, browser.services.indexing)."""
-    from browser.models import IndexVersion
+    from browser.selectors import newest_ready_index
 
     path = map_path(version)
-    index = IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.READY).order_by("-id").first()
+    index = newest_ready_index(version)
     if not path.is_file() or index is None:
         return False
     from browser.services.indexing import vectors_since

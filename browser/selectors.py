@@ -132,8 +132,13 @@ def study_ids_of_patient(pseudonym: str) -> list[int]:
     return list(Study.objects.filter(patient_pseudonym=pseudonym).values_list("pk", flat=True))
 
 
+def newest_ready_index(version: EncoderVersion) -> IndexVersion | None:
+    """The index that serves `version` (the newest READY one), or None before the first build."""
+    return IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.READY).order_by("-id").first()
+
+
 def index_summary(version: EncoderVersion) -> dict | None:
-    index = IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.READY).order_by("-id").first()
+    index = newest_ready_index(version)
     if index is None:
         return None
     return {"id": index.pk, "method": index.method, "vector_count": index.vector_count,

@@ -20,6 +20,7 @@ from django.db.models import Max
 from browser.indexes import (VectorIndex, build_index, calibrate, load_index, save_index, save_sharded,
                              shard_rows)
 from browser.models import IndexVersion
+from browser.selectors import newest_ready_index
 from cbir.errors import ServiceNotReady
 from embeddings.models import Embedding, EncoderVersion
 from embeddings.selectors import load_vectors
@@ -60,33 +61,28 @@ def rebuild_index(version: EncoderVersion, *, force: bool = True) -> IndexVersio
     with exclusive_build(version):
         close_interrupted_builds(version)
         current = None if force else newest_ready_index(version)
-        if current is not None and not needs_rebuild(version, current):
-            logger.info("index %s for %s kept: %d vectors since it was built", current.pk, version,
-                        vectors_since(version, current))
+        new = 0 if current is None else vectors_since(version, current)
+        if current is not None and not needs_rebuild(current, new):
+            logger.info("index %s for %s kept: %d vectors since it was built", current.pk, version, new)
             return current
         return _build_and_publish(version)
 
 
-def newest_ready_index(version: EncoderVersion) -> IndexVersion | None:
-    return IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.READY).order_by("-id").first()
-
-
 def vectors_since(version: EncoderVersion, record: IndexVersion) -> int:
-    """Vectors of `version` stored after `record` began (those its delta serves)."""
-    watermark = (record.params or {}).get("embedding_watermark")
-    if watermark is None:  # an index from before watermarks were kept: count everything as new
-        return Embedding.objects.filter(encoder_version=version).count()
+    """Vectors of `version` stored after `record` began (those its delta serves; an index from before
+    watermarks were kept counts them all, as serving.get_delta does)."""
+    watermark = int((record.params or {}).get("embedding_watermark", 0))
     return Embedding.objects.filter(encoder_version=version, pk__gt=watermark).count()
 
 
-def needs_rebuild(version: EncoderVersion, record: IndexVersion) -> bool:
-    """Whether ingestion should replace `record`: it missed vectors when it was built, or its delta has
-    outgrown max(INDEX_REBUILD_MIN_DELTA, INDEX_REBUILD_DELTA_SHARE x its size)."""
+def needs_rebuild(record: IndexVersion, new: int) -> bool:
+    """Whether ingestion should replace `record`, with `new` vectors stored since it began: it missed vectors
+    when it was built, or its delta has outgrown max(INDEX_REBUILD_MIN_DELTA, INDEX_REBUILD_DELTA_SHARE x its
+    size), at most DELTA_CEILING."""
     if not (record.params or {}).get("complete", True) or layout_changed(record):
         return True
     allowance = min(DELTA_CEILING, max(settings.INDEX_REBUILD_MIN_DELTA,
                                        settings.INDEX_REBUILD_DELTA_SHARE * record.vector_count))
-    new = vectors_since(version, record)
     return new > 0 and new > allowance
 
 
@@ -241,14 +237,13 @@ def get_serving_version(name: str) -> EncoderVersion:
 def has_complete_index(version: EncoderVersion) -> bool:
     """Whether the version's newest READY index was built when no searchable image lacked a vector of the
     version (indexes built before this flag existed count as complete)."""
-    latest = (IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.READY)
-              .order_by("-id").values_list("params", flat=True).first())
-    return latest is not None and bool((latest or {}).get("complete", True))
+    latest = newest_ready_index(version)
+    return latest is not None and bool((latest.params or {}).get("complete", True))
 
 
 def get_serving_index(version: EncoderVersion) -> tuple[IndexVersion, VectorIndex]:
     """The newest READY index of `version`, loaded once per process and swapped when a newer one appears."""
-    latest = IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.READY).order_by("-id").first()
+    latest = newest_ready_index(version)
     if latest is None:
         raise ServiceNotReady(f"encoder {version} has no index yet; run: manage.py build_index --encoder {version.name}")
     with _lock:

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from browser.indexes import VectorIndex, load_index, load_index_ids, shard_directory
 from browser.models import IndexVersion
+from browser.selectors import newest_ready_index
 from browser.services.serving import get_delta, merge_hits, plan_recall_from, rows_of
 from cbir.errors import ServiceNotReady
 from embeddings.models import EncoderVersion
@@ -158,8 +159,7 @@ def stop_waiting(results) -> None:
 
 
 def get_sharded_searcher(version: EncoderVersion, *, recall: float | None) -> tuple[IndexVersion, ShardedSearcher]:
-    record = IndexVersion.objects.filter(encoder_version=version, status=IndexVersion.Status.READY) \
-        .order_by("-id").first()
+    record = newest_ready_index(version)
     if record is None or record.method != "sharded":
         raise ServiceNotReady(f"encoder {version} has no sharded index yet; rebuild it with SEARCH_SHARDS set")
     ids = _index_ids(record)
