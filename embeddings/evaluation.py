@@ -125,8 +125,16 @@ def retrieval_map(vectors: np.ndarray, labels: Sequence[str], groups: Sequence[s
     (patient ids) a query's own patient is left out, so that its other slices do not flatter the score."""
     if len(vectors) < 2:
         return 0.0
-    ranked = rank_reference(vectors, labels, vectors, labels, exclude_self=True, query_groups=groups,
-                            reference_groups=groups)
+    return mean_average_precision(leave_one_out(vectors, labels, groups))
+
+
+def leave_one_out(vectors: np.ndarray, labels: Sequence[str], groups: Sequence[str] | None = None) -> RankedRelevance:
+    """Each image queries all the others (with `groups`, all but its own patient's)."""
+    return rank_reference(vectors, labels, vectors, labels, exclude_self=True, query_groups=groups,
+                          reference_groups=groups)
+
+
+def mean_average_precision(ranked: RankedRelevance) -> float:
     return float(average_precisions(ranked).mean()) if len(ranked.relevant_counts) else 0.0
 
 

@@ -15,7 +15,7 @@ from torch.nn import functional as F
 
 from embeddings.encoders.base import FitResult, TrainingData, TrainingOptions
 from embeddings.encoders.cenet_common import images_to_tensor, masks_to_tensor
-from embeddings.evaluation import precision_at, rank_reference, retrieval_map
+from embeddings.evaluation import RankedRelevance, leave_one_out, mean_average_precision, precision_at
 from embeddings.masks import derive_masks
 from embeddings.training import choose_device, seed_everything
 
@@ -72,8 +72,11 @@ def precision_at_k(embeddings: np.ndarray, labels: Sequence[str], k: int = VALID
     slices per patient, and their near copies flattered the epoch choice."""
     if len(embeddings) < 2:
         return 0.0
-    ranked = rank_reference(embeddings, labels, embeddings, labels, exclude_self=True,
-                            query_groups=groups, reference_groups=groups)
+    return mean_precision(leave_one_out(embeddings, labels, groups), k)
+
+
+def mean_precision(ranked: RankedRelevance, k: int) -> float:
+    """Mean P@k over the ranked queries (k cut to the reference size)."""
     if not len(ranked.relevant_counts):
         return 0.0
     return float(precision_at(ranked, min(k, ranked.relevance.shape[1])).mean())
@@ -204,8 +207,10 @@ def score_maps(reducer, train_maps: list[np.ndarray], train_labels: Sequence[str
     each query's own patient left out when groups are given."""
     reducer.fit(train_maps)
     vectors = reducer.reduce(validation_maps)
-    return {SELECTION_METRIC: precision_at_k(vectors, validation_labels, groups=validation_groups),
-            "validation_map": retrieval_map(vectors, validation_labels, validation_groups)}
+    if len(vectors) < 2:
+        return {SELECTION_METRIC: 0.0, "validation_map": 0.0}
+    ranked = leave_one_out(vectors, validation_labels, validation_groups)  # ranked once for both scores
+    return {SELECTION_METRIC: mean_precision(ranked, VALIDATION_K), "validation_map": mean_average_precision(ranked)}
 
 
 def accuracy(logits: Tensor, targets: Tensor) -> float:
