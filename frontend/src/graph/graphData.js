@@ -29,25 +29,30 @@ function resultNode(result) {
   };
 }
 
-export function edgeKey(sourceKey, targetKey) {
+function edgeKey(sourceKey, targetKey) {
   return sourceKey < targetKey ? `${sourceKey}|${targetKey}` : `${targetKey}|${sourceKey}`;
 }
 
 /**
  * Nodes and edges of one answer. centreKey names the node the answer is centred on:
- * QUERY_KEY for a search, imageKey(id) for the neighbours of an image ("expand").
+ * QUERY_KEY for a search, imageKey(id) for the neighbours of an image ("expand"). queryImageId: the
+ * search's query when it is a repository image; in an expansion it is the yellow query node, not a result.
  */
-export function toGraphData(answer, { centreKey = QUERY_KEY, centreNode = null } = {}) {
+export function toGraphData(answer, { centreKey = QUERY_KEY, centreNode = null, queryImageId = null } = {}) {
+  const queryAlias = queryImageId == null ? null : imageKey(queryImageId);
   const nodes = [];
   if (centreNode) nodes.push(centreNode);
-  const seen = new Set([centreKey]);
+  const seen = new Set([centreKey, QUERY_KEY]);
   for (const result of answer.results || []) {
     const node = resultNode(result);
-    if (seen.has(node.key)) continue;
+    if (seen.has(node.key) || node.key === queryAlias) continue;
     seen.add(node.key);
     nodes.push(node);
   }
-  const keyOf = (endpoint) => (endpoint === "query" ? centreKey : imageKey(endpoint));
+  const keyOf = (endpoint) => {
+    const key = endpoint === "query" ? centreKey : imageKey(endpoint);
+    return key === queryAlias ? QUERY_KEY : key;
+  };
   const edges = [];
   const seenEdges = new Set();
   for (const edge of answer.edges || []) {

@@ -165,9 +165,10 @@ export function separateOnRings(positions, rings, minSeparation, { fixed = new S
   return positions;
 }
 
-/** key -> radius for these nodes, through a radiusScale over their centreDistances. */
-function radiiByKey(nodes, scale) {
+/** key -> radius for these nodes: their centreDistances through a radiusScale (options: inner, outer). */
+function radiiByKey(nodes, scaleOptions = {}) {
   const distances = centreDistances(nodes);
+  const scale = radiusScale(distances, scaleOptions);
   const radii = new Map(nodes.map((node, index) => [node.key, scale(distances[index])]));
   return (key) => radii.get(key);
 }
@@ -175,7 +176,7 @@ function radiiByKey(nodes, scale) {
 /** Layout of a fresh search: centre at (0, 0), results around it. */
 export function layoutProximityGraph({ nodes, edges }, { centreKey = "query", minSeparation = 0.12, iterations = 80 } = {}) {
   const results = nodes.filter((node) => node.key !== centreKey);
-  const radiusOf = radiiByKey(results, radiusScale(centreDistances(results)));
+  const radiusOf = radiiByKey(results);
   const angles = forceAtlasAngles(centreKey, results, edges, radiusOf, iterations);
   const positions = new Map([[centreKey, { x: 0, y: 0 }]]);
   const rings = new Map();
@@ -199,8 +200,7 @@ export function placeNeighbourhood(positions, centreKey, newNodes, { scale = 0.7
   const outward = Math.hypot(centre.x, centre.y) < 1e-9 ? -Math.PI / 2 : Math.atan2(centre.y, centre.x);
   const separation = minSeparation;
   const inner = Math.max(INNER_RADIUS * scale, Math.max(separationBox(separation).x, separationBox(separation).y) * 1.2);
-  const radiusOf = radiiByKey(newNodes, radiusScale(centreDistances(newNodes),
-                                                   { inner, outer: Math.max(OUTER_RADIUS * scale, inner * 2) }));
+  const radiusOf = radiiByKey(newNodes, { inner, outer: Math.max(OUTER_RADIUS * scale, inner * 2) });
   const ordered = [...newNodes].sort((a, b) => radiusOf(a.key) - radiusOf(b.key));
   const arc = Math.min(2 * Math.PI, Math.max(Math.PI * 0.9, ordered.length * 0.5));
   const rings = new Map();

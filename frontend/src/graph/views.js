@@ -1,5 +1,5 @@
 // A "view" is what the graph, list and history show: the request, the graph data and its layout.
-import { QUERY_KEY, edgeKey, imageKey, mergeGraphData, queryNode, toGraphData } from "./graphData.js";
+import { QUERY_KEY, mergeGraphData, queryNode, toGraphData } from "./graphData.js";
 import { layoutProximityGraph, placeNeighbourhood } from "./layout.js";
 import { minSeparationFor } from "./appearance.js";
 
@@ -21,30 +21,16 @@ export function searchView(answer, request) {
  */
 export function expandedView(view, node, answer) {
   const expansion = view.expanded.length + 1;
-  const addition = asQueryNode(toGraphData(answer, { centreKey: node.key, centreNode: node }), view);
+  const queryImageId = view.data.nodes.find((item) => item.isQuery)?.imageId ?? null;
+  const addition = toGraphData(answer, { centreKey: node.key, centreNode: node, queryImageId });
   for (const item of addition.nodes) {
-    if (item !== node && !item.isQuery) Object.assign(item, { expansion, expandedFrom: node.imageId });
+    if (item !== node) Object.assign(item, { expansion, expandedFrom: node.imageId });
   }
   const known = new Set(view.data.nodes.map((item) => item.key));
   const newNodes = addition.nodes.filter((item) => !known.has(item.key));
   const positions = placeNeighbourhood(view.positions, node.key, newNodes,
                                        { minSeparation: minSeparationFor(view.data.nodes.length - 1) });
   return { ...view, data: mergeGraphData(view.data, addition), positions, expanded: [...view.expanded, node.imageId] };
-}
-
-/** The query's repository image among an expansion's results becomes the query node itself. */
-function asQueryNode(addition, view) {
-  const queryImageId = view.data.nodes.find((item) => item.isQuery)?.imageId;
-  if (queryImageId == null) return addition;
-  const alias = imageKey(queryImageId);
-  const rename = (key) => (key === alias ? QUERY_KEY : key);
-  const edges = new Map();
-  for (const edge of addition.edges) {
-    const [source, target] = [rename(edge.source), rename(edge.target)];
-    const key = edgeKey(source, target);
-    if (source !== target && !edges.has(key)) edges.set(key, { ...edge, key, source, target });
-  }
-  return { nodes: addition.nodes.filter((item) => item.key !== alias), edges: [...edges.values()] };
 }
 
 export function resultCount(view) {
