@@ -4,20 +4,20 @@ from __future__ import annotations
 from django.db import transaction
 
 from cbir.errors import CbirError, NotFound
+from cbir.paging import page_of
 from ingest.models import Image, Rejection
 from ingest.storage import remove_files
 
 
 def list_rejections(*, limit: int = 200, offset: int = 0) -> tuple[int, list[Rejection]]:
     """(count, a page), newest first."""
-    rejections = Rejection.objects.order_by("-created_at", "-id")
-    return rejections.count(), list(rejections[offset:offset + limit])
+    return page_of(Rejection.objects.order_by("-created_at", "-id"), limit=limit, offset=offset)
 
 
 def list_quarantined(*, limit: int = 200, offset: int = 0) -> tuple[int, list[Image]]:
     """(count, a page), oldest first: the review queue."""
-    held = Image.objects.filter(status=Image.Status.QUARANTINED).order_by("id")
-    return held.count(), list(held.select_related("series__study__dataset")[offset:offset + limit])
+    held = Image.objects.filter(status=Image.Status.QUARANTINED).order_by("id").select_related("series__study__dataset")
+    return page_of(held, limit=limit, offset=offset)
 
 
 def get_quarantined(image_id: int) -> Image:

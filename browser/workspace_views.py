@@ -21,7 +21,7 @@ from browser.models import AuditEvent
 from browser.permissions import HasCapability
 from browser.roles import BROWSE, CURATE, RESEARCH, TEACH, capabilities_of, roles_of
 from cbir.errors import CbirError
-from cbir.paging import page_params, paged_response
+from cbir.paging import page_of, page_params, paged_response
 from embeddings.selectors import get_default_encoder_name
 
 
@@ -342,12 +342,11 @@ class AuditEventListApi(WorkspaceApi):
     required_capability = CURATE
 
     def get(self, request):
-        page = page_params(request)
-        events = AuditEvent.objects.order_by("-created_at", "-id")
-        rows = [{"id": e.pk, "user": e.user.username if e.user else None, "action": e.action, "target": e.target,
-                 "detail": e.detail, "created_at": e.created_at}
-                for e in events.select_related("user")[page["offset"]:page["offset"] + page["limit"]]]
-        return paged_response(rows, events.count())
+        total, events = page_of(AuditEvent.objects.order_by("-created_at", "-id").select_related("user"),
+                                **page_params(request))
+        return paged_response([{"id": e.pk, "user": e.user.username if e.user else None, "action": e.action,
+                                "target": e.target, "detail": e.detail, "created_at": e.created_at}
+                               for e in events], total)
 
 
 # --- repository map -------------------------------------------------------------------------

@@ -21,3 +21,8 @@ def paged_response(rows: list, total: int) -> Response:
     response = Response(rows)
     response["X-Total-Count"] = str(total)
     return response
+
+
+def page_of(queryset, *, limit: int, offset: int) -> tuple[int, list]:
+    """(count of the whole queryset, the rows of one page)."""
+    return queryset.count(), list(queryset[offset:offset + limit])
