@@ -29,15 +29,13 @@ class SimilarityHeatmaps:
 def last_spatial_module(network: nn.Module, sample: torch.Tensor) -> nn.Module:
     """The module that, in execution order, last produces a (B, C, H, W) map with H, W > 1."""
     produced: list[nn.Module] = []
-    owner = threading.get_ident()
 
     def remember(module, _inputs, output):
-        if threading.get_ident() != owner:  # see similarity_heatmaps
-            return
         if isinstance(output, torch.Tensor) and output.dim() == 4 and min(output.shape[-2:]) > 1:
             produced.append(module)
 
-    hooks = [module.register_forward_hook(remember) for module in network.modules() if module is not network]
+    hook = in_this_thread(remember)
+    hooks = [module.register_forward_hook(hook) for module in network.modules() if module is not network]
     try:
         with torch.no_grad():
             network(sample)
@@ -55,15 +53,7 @@ def similarity_heatmaps(network: nn.Module, query: torch.Tensor, result: torch.T
     batch = torch.cat([query, result])  # (2, 1, S, S)
     layer = last_spatial_module(network, batch)
     captured = {}
-    owner = threading.get_ident()
-
-    def capture(_module, _inputs, output):
-        # The network is the process's cached encoder: a search in another server thread runs it too, and
-        # its maps must not replace ours (a wrong heatmap, or a graph without our gradient).
-        if threading.get_ident() == owner:
-            captured["maps"] = output
-
-    hook = layer.register_forward_hook(capture)
+    hook = layer.register_forward_hook(in_this_thread(lambda _m, _i, output: captured.__setitem__("maps", output)))
     try:
         embeddings = network(batch)  # (2, dim)
     finally:
@@ -76,6 +66,14 @@ def similarity_heatmaps(network: nn.Module, query: torch.Tensor, result: torch.T
     cams = F.interpolate(cams, size=query.shape[-2:], mode="bilinear", align_corners=False)[:, 0]  # (2, S, S)
     normalised = [normalise(cam.detach().numpy()) for cam in cams]
     return SimilarityHeatmaps(query=normalised[0], result=normalised[1], similarity=float(similarity.detach()))
+
+
+def in_this_thread(hook):
+    """A forward hook that acts only for forward passes of the thread that registers it. The network is the
+    process's cached encoder: a search in another server thread runs it too, and its maps must not replace
+    ours (a wrong heatmap, or a graph without our gradient)."""
+    owner = threading.get_ident()
+    return lambda module, inputs, output: hook(module, inputs, output) if threading.get_ident() == owner else None
 
 
 def normalise(cam: np.ndarray) -> np.ndarray:
