@@ -39,15 +39,9 @@ def read_dataset(data: bytes) -> pydicom.Dataset:
 
 
 def decode_dicom_pixels(dataset: pydicom.Dataset) -> tuple[np.ndarray, int]:
-    """Representative frame (the middle one) as uint8 (H, W), and the frame count."""
-    if "PixelData" not in dataset:
-        raise NotAnImage("DICOM object has no pixel data (not an image)")
-    with decoder_errors_as_unreadable():
-        frames = int(getattr(dataset, "NumberOfFrames", 1) or 1)
-        check_pixel_budget(dataset)
-        if frames > 1:
-            dataset.pixel_array_options(index=frames // 2)  # decode only that frame
-        return _to_display(dataset, dataset.pixel_array), frames
+    """Representative frame (the middle one, decoded alone) as uint8 (H, W), and the frame count."""
+    (middle,) = decode_dicom_frames(dataset, 1)
+    return middle, frame_count(dataset)  # read once already, without error, by decode_dicom_frames
 
 
 def decode_dicom_frames(dataset: pydicom.Dataset, count: int) -> list[np.ndarray]:
@@ -56,11 +50,15 @@ def decode_dicom_frames(dataset: pydicom.Dataset, count: int) -> list[np.ndarray
     if "PixelData" not in dataset:
         raise NotAnImage("DICOM object has no pixel data (not an image)")
     with decoder_errors_as_unreadable():
-        frames = int(getattr(dataset, "NumberOfFrames", 1) or 1)
+        frames = frame_count(dataset)
         check_pixel_budget(dataset)
         if frames == 1:
             return [_to_display(dataset, dataset.pixel_array)]
         return [_to_display(dataset, pixel_array(dataset, index=index)) for index in spread(frames, count)]
+
+
+def frame_count(dataset: pydicom.Dataset) -> int:
+    return int(getattr(dataset, "NumberOfFrames", 1) or 1)
 
 
 def spread(total: int, count: int) -> list[int]:
